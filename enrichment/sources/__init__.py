@@ -1,0 +1,26 @@
+"""The registry: every source Pivot knows. Adding a source is one module and one line here."""
+
+from __future__ import annotations
+
+from enrichment.sources.asn import AsnSource
+from enrichment.sources.base import Context, Source
+from enrichment.sources.crtsh import CrtshSource
+from enrichment.sources.dns import DnsSource
+from enrichment.sources.internetdb import InternetDbSource
+from enrichment.sources.rdap import RdapSource
+from enrichment.sources.whois import WhoisSource
+
+REGISTRY: tuple[type[Source], ...] = (
+    DnsSource,
+    AsnSource,
+    RdapSource,
+    WhoisSource,
+    InternetDbSource,
+    CrtshSource,
+)
+
+__all__ = ["REGISTRY", "Context", "Source", "by_name"]
+
+
+def by_name() -> dict[str, type[Source]]:
+    return {source.name: source for source in REGISTRY}

@@ -1,0 +1,56 @@
+"""What every source is: a small class that declares itself and answers one question.
+
+A source declares its name, the indicator kinds it serves, its cache lifetime, its timeout,
+whether it runs on automatic enrichment or only when asked, whether it talks to a third
+party, and the settings it needs. `lookup` returns a `Finding` or raises from
+`enrichment.errors`; the service does the timing, caching and status keeping.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import httpx
+
+from enrichment.model import Finding, Indicator, Kind
+from enrichment.settings import Settings
+
+
+@dataclass(frozen=True)
+class Context:
+    """Collaborators handed to every source; tests pass loopback versions."""
+
+    settings: Settings
+    http: httpx.AsyncClient
+    clock: Callable[[], float] = field(default=lambda: __import__("time").monotonic())
+
+
+class Source(ABC):
+    name: ClassVar[str]
+    kinds: ClassVar[frozenset[Kind]]
+    ttl: ClassVar[float] = 3600.0  # seconds a good answer is cached
+    timeout: ClassVar[float] = 5.0
+    auto: ClassVar[bool] = True  # False: only when asked (a button or `PIVOT_SOURCES`)
+    third_party: ClassVar[bool] = True  # False: may be asked about internal indicators
+    keys: ClassVar[tuple[str, ...]] = ()  # Settings attributes that must be set
+    concurrency: ClassVar[int] = 8  # lookups in flight at once
+    # kind -> source name: for these kinds, run only when that source did not answer "ok"
+    # (WHOIS for IPs is a fallback for RDAP).
+    fallback_of: ClassVar[Mapping[Kind, str]] = {}
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    @classmethod
+    def configured(cls, settings: Settings) -> bool:
+        return all(getattr(settings, key, None) for key in cls.keys)
+
+    def accepts(self, indicator: Indicator) -> bool:
+        return indicator.kind in self.kinds
+
+    @abstractmethod
+    async def lookup(self, indicator: Indicator) -> Finding:
+        """Ask the upstream about `indicator`; raise `SourceError` subclasses on failure."""
