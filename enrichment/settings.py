@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from enrichment.errors import InvalidInput
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 FEEDS = ("URLHAUS", "THREATFOX", "FEODO", "OPENPHISH", "SPAMHAUS_DROP")
@@ -19,6 +21,18 @@ FEEDS = ("URLHAUS", "THREATFOX", "FEODO", "OPENPHISH", "SPAMHAUS_DROP")
 
 def _split(value: str | None) -> tuple[str, ...]:
     return tuple(p.strip() for p in (value or "").split(",") if p.strip())
+
+
+def _seconds(value: str | None, default: float) -> float:
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 600:
+        raise ValueError(f"PIVOT_DEADLINE must be a number of seconds in (0, 600], not {value!r}")
+    return seconds
 
 
 def parse_hostport(text: str, default_port: int) -> tuple[str, int]:
@@ -29,6 +43,8 @@ def parse_hostport(text: str, default_port: int) -> tuple[str, int]:
         return host, int(rest.lstrip(":") or default_port)
     if text.count(":") == 1:
         host, port = text.split(":")
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"bad port in {text!r}")
         return host, int(port)
     return text, default_port
 
@@ -52,7 +68,14 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if env is None else env
+        """Read the environment; a malformed value raises InvalidInput naming the problem."""
+        try:
+            return cls._from_env(os.environ if env is None else env)
+        except ValueError as exc:
+            raise InvalidInput(f"bad configuration: {exc}") from exc
+
+    @classmethod
+    def _from_env(cls, env: Mapping[str, str]) -> Settings:
         urls = {
             k[len("PIVOT_") : -len("_URL")].lower(): v.rstrip("/")
             for k, v in env.items()
@@ -78,7 +101,7 @@ class Settings:
             feed_urls=feeds,
             domaintools_username=env.get("DOMAINTOOLS_USERNAME") or None,
             domaintools_api_key=env.get("DOMAINTOOLS_API_KEY") or None,
-            deadline=float(env.get("PIVOT_DEADLINE") or cls.deadline),
+            deadline=_seconds(env.get("PIVOT_DEADLINE"), cls.deadline),
             brands=tuple(b.lower() for b in _split(env.get("PIVOT_BRANDS"))),
             internal_networks=tuple(
                 ipaddress.ip_network(n, strict=False)

@@ -1,0 +1,284 @@
+"""The one entry point: `await service.enrich(indicator)` and `await service.pivot(...)`.
+
+Every applicable source runs at once, each behind the cache, under its own timeout and
+concurrency limit, all under one deadline. Whatever misses the deadline is reported as
+`timeout` and keeps running in the background so its answer is cached for the next card.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from enrichment import pivots
+from enrichment.cache import Cache
+from enrichment.errors import InvalidInput, NotConfigured, RateLimited, SourceError, SourceTimeout
+from enrichment.http import make_client
+from enrichment.indicators import make_indicator, parse_indicator
+from enrichment.merge import merge_facts
+from enrichment.model import (
+    Finding,
+    Indicator,
+    Kind,
+    PivotItem,
+    PivotPage,
+    Report,
+    SourceResult,
+    Status,
+)
+from enrichment.privacy import internal_reason
+from enrichment.settings import Settings
+from enrichment.sources import REGISTRY, Context, Source
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 25
+FAILURE_TTL = {Status.TIMEOUT: 30.0, Status.ERROR: 60.0, Status.RATE_LIMITED: 300.0}
+Outcome = tuple[SourceResult, float | None]  # the result and how long to cache it
+
+
+class Service:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        http: httpx.AsyncClient | None = None,
+        cache: Cache | None = None,
+        registry: Iterable[type[Source]] = REGISTRY,
+    ) -> None:
+        self.settings = settings
+        self._own_http = http is None
+        self.http = http or make_client()
+        self.cache = cache or Cache(settings.data_dir / "cache" if settings.cache_enabled else None)
+        self._registry = tuple(registry)
+        self._unavailable = self._check_names(settings)
+        ctx = Context(settings=settings, http=self.http)
+        self.sources: dict[str, Source] = {
+            cls.name: cls(ctx) for cls in self._registry if cls.name not in self._unavailable
+        }
+        self._limits = {name: asyncio.Semaphore(s.concurrency) for name, s in self.sources.items()}
+        self._background: set[asyncio.Task[Outcome]] = set()
+
+    def _check_names(self, settings: Settings) -> dict[str, str]:
+        """Source name -> why it is off. Unknown names in PIVOT_SOURCES are a clear error."""
+        known = {cls.name for cls in self._registry}
+        unknown = sorted(set(settings.sources or ()) - known)
+        if unknown:
+            raise InvalidInput(
+                f"unknown source(s) in PIVOT_SOURCES: {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(known))}"
+            )
+        off = {}
+        for cls in self._registry:
+            if settings.sources is not None and cls.name not in settings.sources:
+                off[cls.name] = "not enabled"
+            elif not cls.configured(settings):
+                off[cls.name] = f"needs {', '.join(k.upper() for k in cls.keys)}"
+        return off
+
+    async def __aenter__(self) -> Service:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        if self._own_http:
+            await self.http.aclose()
+        self.cache.close()
+
+    # -- enrich -----------------------------------------------------------------------------
+
+    async def enrich(self, indicator: Indicator, *, extra: Iterable[str] = ()) -> Report:
+        """Ask every applicable source about `indicator` (plus the on-request ones in `extra`)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.deadline
+        target = lookup_target(indicator)
+        results: dict[str, SourceResult] = {}
+        now, later = self._plan(indicator, target, set(extra), results)
+        await self._wave(now, target, deadline, results)
+        fallbacks = [
+            s
+            for s in later
+            if results.get(s.fallback_of[target.kind]) is None
+            or results[s.fallback_of[target.kind]].status is not Status.OK
+        ]
+        for source in later:
+            if source not in fallbacks:
+                results[source.name] = _skipped(source.name, "not needed: primary source answered")
+        await self._wave(fallbacks, target, deadline, results)
+        facts = dict(merge_facts(results))
+        if target is not indicator:
+            facts["host" if indicator.kind is Kind.URL else "domain"] = target.value
+        report = Report(indicator, dict(sorted(results.items())), facts)
+        available = frozenset(self.sources)
+        return replace(report, pivots=pivots.offers(report, available))
+
+    def _plan(
+        self,
+        indicator: Indicator,
+        target: Indicator,
+        extra: set[str],
+        results: dict[str, SourceResult],
+    ) -> tuple[list[Source], list[Source]]:
+        now: list[Source] = []
+        later: list[Source] = []
+        explicit = self.settings.sources is not None
+        private = internal_reason(indicator, self.settings) or internal_reason(
+            target, self.settings
+        )
+        for cls in self._registry:
+            name = cls.name
+            source = self.sources.get(name)
+            if source is None:
+                results[name] = _skipped(name, self._unavailable[name])
+            elif not source.accepts(target):
+                results[name] = _skipped(name, f"not for {target.kind.value}")
+            elif not (source.auto or explicit or name in extra):
+                results[name] = _skipped(name, "on request only")
+            elif source.third_party and private:
+                results[name] = _skipped(name, f"kept internal: {private}")
+            elif target.kind in source.fallback_of and name not in extra:
+                later.append(source)
+            else:
+                now.append(source)
+        return now, later
+
+    async def _wave(
+        self,
+        sources: list[Source],
+        target: Indicator,
+        deadline: float,
+        results: dict[str, SourceResult],
+    ) -> None:
+        if not sources:
+            return
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        tasks = {s.name: asyncio.ensure_future(self._cached(s, target)) for s in sources}
+        await asyncio.wait(tasks.values(), timeout=max(0.0, deadline - loop.time()))
+        for name, task in tasks.items():
+            if task.done():
+                result = task.result()[0]
+                results[name] = replace(result, elapsed_ms=_ms(loop.time() - started))
+                continue
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+            results[name] = SourceResult(
+                name,
+                Status.TIMEOUT,
+                detail="no answer before the card's deadline",
+                elapsed_ms=_ms(loop.time() - started),
+            )
+
+    async def _cached(self, source: Source, target: Indicator) -> Outcome:
+        key = Cache.key("source", source.name, target.kind.value, target.value)
+        return await self.cache.get_or_compute(
+            key, lambda: self._ask(source, target), ttl_of=lambda outcome: outcome[1]
+        )
+
+    async def _ask(self, source: Source, target: Indicator) -> Outcome:
+        async with self._limits[source.name]:
+            try:
+                async with asyncio.timeout(source.timeout):
+                    finding = await source.lookup(target)
+            except (TimeoutError, SourceTimeout) as exc:
+                return _failed(
+                    source, Status.TIMEOUT, str(exc) or f"no answer in {source.timeout:g} s"
+                )
+            except RateLimited as exc:
+                return _failed(source, Status.RATE_LIMITED, str(exc), exc.retry_after)
+            except NotConfigured as exc:
+                return SourceResult(source.name, Status.SKIPPED, detail=str(exc)), None
+            except SourceError as exc:
+                return _failed(source, Status.ERROR, str(exc))
+            except Exception:
+                # A bug in one source costs that source, never the card; the log keeps the trace.
+                log.exception("source %s failed on a %s", source.name, target.kind.value)
+                return _failed(source, Status.ERROR, "internal error (logged)")
+        return _found(source, finding)
+
+    # -- pivot ------------------------------------------------------------------------------
+
+    async def pivot(self, pivot_id: str, subject: Indicator | str, page: int = 1) -> PivotPage:
+        """One page of pivot `pivot_id` run on `subject`."""
+        indicator = subject if isinstance(subject, Indicator) else _parse(subject)
+        spec = pivots.spec_for(pivot_id, indicator.kind)
+        if page < 1:
+            raise InvalidInput("page numbers start at 1")
+        report = await self.enrich(indicator, extra=spec.needs)
+        found = spec.items(report)
+        start = (page - 1) * PAGE_SIZE
+        items = tuple(
+            PivotItem(ind, source=spec.source) for ind in found[start : start + PAGE_SIZE]
+        )
+        wanted = {spec.source, *spec.needs}
+        return PivotPage(
+            pivot=spec.id,
+            subject=indicator,
+            items=items,
+            total=len(found),
+            page=page,
+            page_size=PAGE_SIZE,
+            sources={n: r for n, r in report.results.items() if n in wanted},
+            text=spec.text(report),
+        )
+
+
+def lookup_target(indicator: Indicator) -> Indicator:
+    """What the sources are asked about: a URL's host, an e-mail's domain, else the indicator."""
+    if indicator.kind is Kind.URL:
+        host = (urlsplit(indicator.value).hostname or "").strip("[]")
+        return _host_indicator(host) or indicator
+    if indicator.kind is Kind.EMAIL:
+        return _host_indicator(indicator.value.rpartition("@")[2]) or indicator
+    return indicator
+
+
+def _host_indicator(host: str) -> Indicator | None:
+    for kind in (Kind.IPV4, Kind.IPV6, Kind.DOMAIN):
+        try:
+            return make_indicator(kind, host)
+        except InvalidInput:
+            continue
+    return None
+
+
+def _parse(text: str) -> Indicator:
+    indicator = parse_indicator(text)
+    if indicator is None:
+        raise InvalidInput("no indicator found in that text")
+    return indicator
+
+
+def _ms(seconds: float) -> int:
+    return max(0, round(seconds * 1000))
+
+
+def _skipped(name: str, why: str) -> SourceResult:
+    return SourceResult(name, Status.SKIPPED, detail=why)
+
+
+def _failed(
+    source: Source, status: Status, detail: str, retry_after: float | None = None
+) -> Outcome:
+    ttl = FAILURE_TTL[status]
+    if retry_after:
+        ttl = min(max(retry_after, 1.0), 3600.0)
+    return SourceResult(source.name, status, detail=detail[:200]), ttl
+
+
+def _found(source: Source, finding: Finding) -> Outcome:
+    facts: Mapping[str, Any] = dict(finding.facts)
+    status = Status.OK if facts else Status.EMPTY
+    result = SourceResult(source.name, status, facts, finding.detail, raw=finding.raw)
+    return result, finding.ttl or source.ttl
