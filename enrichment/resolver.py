@@ -76,10 +76,16 @@ def _negative_ttl(response: dns.message.Message | None) -> int:
     return MIN_TTL
 
 
-async def ask(resolver: dns.asyncresolver.Resolver, name: dns.name.Name, rdtype: str) -> Reply:
+async def ask(
+    resolver: dns.asyncresolver.Resolver,
+    name: dns.name.Name,
+    rdtype: str,
+    *,
+    lifetime: float | None = None,
+) -> Reply:
     """Ask one question; raises SourceTimeout or Unavailable, chained to dnspython's error."""
     try:
-        answer = await resolver.resolve(name, rdtype, raise_on_no_answer=False)
+        answer = await resolver.resolve(name, rdtype, raise_on_no_answer=False, lifetime=lifetime)
     except dns.resolver.NXDOMAIN as exc:
         responses: dict[dns.name.Name, dns.message.Message] = exc.responses()  # type: ignore[no-untyped-call]
         return Reply((), _negative_ttl(next(iter(responses.values()), None)), nxdomain=True)
