@@ -43,11 +43,21 @@ def ip(value: str) -> Indicator:
 
 
 @pytest.fixture
-async def source(dns_server: DnsServer, tmp_path: Path) -> AsyncIterator[AsnSource]:
+async def ctx(dns_server: DnsServer, tmp_path: Path) -> AsyncIterator[Context]:
     settings = Settings(data_dir=tmp_path, dns_servers=(dns_server.address,))
     async with httpx.AsyncClient() as http:
-        resolver = make_resolver(settings, timeout=0.2, lifetime=0.5)
-        yield AsnSource(Context(settings=settings, http=http), resolver=resolver)
+        yield Context(settings=settings, http=http)
+
+
+@pytest.fixture
+def source(ctx: Context) -> AsnSource:
+    return AsnSource(ctx)
+
+
+@pytest.fixture
+def impatient(ctx: Context) -> AsnSource:
+    """Short tries for the tests where the server hangs, so they stay quick."""
+    return AsnSource(ctx, resolver=make_resolver(ctx.settings, timeout=0.3, lifetime=0.8))
 
 
 async def test_declares_itself() -> None:
@@ -127,25 +137,27 @@ async def test_nothing_that_holds_the_address_is_empty(
     assert found.detail is not None
 
 
-async def test_a_missing_as_name_keeps_the_rest(source: AsnSource, dns_server: DnsServer) -> None:
+async def test_a_missing_as_name_keeps_the_rest(
+    impatient: AsnSource, dns_server: DnsServer
+) -> None:
     dns_server.name_faults[f"as{QPDAR_ASN}.asn.cymru.com"] = "silent"
-    found = await source.lookup(ip(QPDAR_IP))
+    found = await impatient.lookup(ip(QPDAR_IP))
     assert found.facts["asn"] == QPDAR_ASN
     assert "as_name" not in found.facts
     assert found.detail is not None and found.detail.startswith("AS name")
     assert found.ttl == PARTIAL_TTL
 
 
-async def test_a_silent_server_is_a_timeout(source: AsnSource, dns_server: DnsServer) -> None:
+async def test_a_silent_server_is_a_timeout(impatient: AsnSource, dns_server: DnsServer) -> None:
     dns_server.silent = True
     with pytest.raises(SourceTimeout):
-        await source.lookup(ip(QPDAR_IP))
+        await impatient.lookup(ip(QPDAR_IP))
 
 
-async def test_servfail_is_unavailable(source: AsnSource, dns_server: DnsServer) -> None:
+async def test_servfail_is_unavailable(impatient: AsnSource, dns_server: DnsServer) -> None:
     dns_server.servfail = True
     with pytest.raises(Unavailable) as caught:
-        await source.lookup(ip(QPDAR_IP))
+        await impatient.lookup(ip(QPDAR_IP))
     assert caught.value.__cause__ is not None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from enrichment.sources.dns import NXDOMAIN_DETAIL, DnsSource
 from tests.servers.dns_server import (
     BANK_LOGIN,
     BANK_NS,
+    DEFAULT_ZONE,
     EMPTY_NAME,
     NXDOMAIN_NAME,
     QPDAR,
@@ -54,8 +57,13 @@ async def ctx(dns_server: DnsServer, tmp_path: Path) -> AsyncIterator[Context]:
 
 @pytest.fixture
 def source(ctx: Context) -> DnsSource:
-    """Short tries so fault tests stay quick; a healthy answer takes milliseconds anyway."""
-    return DnsSource(ctx, resolver=make_resolver(ctx.settings, timeout=0.2, lifetime=0.5))
+    return DnsSource(ctx)
+
+
+@pytest.fixture
+def impatient(ctx: Context) -> DnsSource:
+    """Short tries for the tests where the server hangs, so they stay quick."""
+    return DnsSource(ctx, resolver=make_resolver(ctx.settings, timeout=0.3, lifetime=0.8))
 
 
 async def test_declares_itself() -> None:
@@ -183,49 +191,51 @@ async def test_an_answer_too_large_for_udp_comes_over_tcp(
     assert ("big.qpdar.pw", "TXT", "tcp") in dns_server.queries
 
 
-async def test_a_silent_server_is_a_timeout(source: DnsSource, dns_server: DnsServer) -> None:
+async def test_a_silent_server_is_a_timeout(impatient: DnsSource, dns_server: DnsServer) -> None:
     dns_server.silent = True
     with pytest.raises(SourceTimeout):
-        await source.lookup(domain(QPDAR))
+        await impatient.lookup(domain(QPDAR))
     with pytest.raises(SourceTimeout):
-        await source.lookup(ip(QPDAR_IP))
+        await impatient.lookup(ip(QPDAR_IP))
 
 
 async def test_garbage_over_udp_is_ignored_until_the_timeout(
-    source: DnsSource, dns_server: DnsServer
+    impatient: DnsSource, dns_server: DnsServer
 ) -> None:
     # dnspython waits for a well-formed reply to its question (spoofed junk must not end it).
     dns_server.garbage = True
     with pytest.raises(SourceTimeout):
-        await source.lookup(domain(QPDAR))
+        await impatient.lookup(domain(QPDAR))
 
 
 @pytest.mark.parametrize("fault", ["servfail", "refused"])
 async def test_failure_everywhere_is_unavailable(
-    source: DnsSource, dns_server: DnsServer, fault: str
+    impatient: DnsSource, dns_server: DnsServer, fault: str
 ) -> None:
     setattr(dns_server, fault, True)
     with pytest.raises(Unavailable) as caught:
-        await source.lookup(domain(QPDAR))
+        await impatient.lookup(domain(QPDAR))
     assert caught.value.__cause__ is not None
     with pytest.raises(Unavailable):
-        await source.lookup(ip(QPDAR_IP))
+        await impatient.lookup(ip(QPDAR_IP))
 
 
 async def test_some_types_timing_out_keeps_the_rest(
-    source: DnsSource, dns_server: DnsServer
+    impatient: DnsSource, dns_server: DnsServer
 ) -> None:
     dns_server.type_faults.update({"MX": "silent", "TXT": "silent"})
-    found = await source.lookup(domain(QPDAR))
+    found = await impatient.lookup(domain(QPDAR))
     assert found.facts["a"] == [QPDAR_IP]
     assert "mx" not in found.facts and "txt" not in found.facts
     assert found.detail == "timed out: MX, TXT"
     assert found.ttl == MIN_TTL  # ask again soon for what is missing
 
 
-async def test_some_types_failing_keeps_the_rest(source: DnsSource, dns_server: DnsServer) -> None:
+async def test_some_types_failing_keeps_the_rest(
+    impatient: DnsSource, dns_server: DnsServer
+) -> None:
     dns_server.type_faults["TXT"] = "servfail"
-    found = await source.lookup(domain(QPDAR))
+    found = await impatient.lookup(domain(QPDAR))
     assert found.facts["name_servers"] == list(QPDAR_NS)
     assert found.detail == "failed: TXT"
 
@@ -270,3 +280,25 @@ async def test_the_resolver_asks_with_edns(dns_server: DnsServer, tmp_path: Path
 async def test_no_system_resolvers_is_not_configured(tmp_path: Path) -> None:
     with pytest.raises(NotConfigured):
         make_resolver(Settings(data_dir=tmp_path), resolv_conf=str(tmp_path / "missing.conf"))
+
+
+async def test_a_delayed_name_times_out_alone(impatient: DnsSource, dns_server: DnsServer) -> None:
+    dns_server.delays[QPDAR] = 5.0
+    with pytest.raises(SourceTimeout):
+        await impatient.lookup(domain(QPDAR))
+    found = await impatient.lookup(domain(BANK_LOGIN))
+    assert found.facts["name_servers"] == list(BANK_NS)
+
+
+async def test_the_server_shrugs_off_junk_and_stops_clean(tmp_path: Path) -> None:
+    before = threading.active_count()
+    with DnsServer(DEFAULT_ZONE) as server:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as junk:
+            junk.sendto(b"\x00\x01not dns at all", server.address)
+        with socket.create_connection(server.address) as junk_tcp:
+            junk_tcp.sendall(b"\x00\x05hello")
+            settings = Settings(data_dir=tmp_path, dns_servers=(server.address,))
+            async with httpx.AsyncClient() as http:
+                found = await DnsSource(Context(settings=settings, http=http)).lookup(ip(QPDAR_IP))
+        assert found.facts == {"ptr": list(QPDAR_PTR)}
+    assert threading.active_count() == before

@@ -8,6 +8,7 @@ cache lifetime is the records' own TTL, clamped to [1 min, 1 day].
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -94,10 +95,14 @@ def _registrable(value: str) -> str | None:
     try:
         return registered_domain(value)
     except NotImplementedError:  # TEMPORARY shim until enrichment.indicators lands (issue 2)
-        import tldextract
+        return _shim_extractor()(value).top_domain_under_public_suffix or None
 
-        found = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)(value)
-        return found.top_domain_under_public_suffix or None
+
+@functools.cache
+def _shim_extractor() -> Any:
+    import tldextract
+
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
 def _parent_of(value: str) -> dns.name.Name | None:
