@@ -1,0 +1,389 @@
+"""Cards: enrichment results -> validated Block Kit messages, rendered from templates/.
+
+Templates emit a stream of JSON values: first the `text` fallback, then one value per block.
+The Environment's `finalize` JSON-encodes every `{{ value }}`, and any plain string is cleaned,
+defanged and escaped on the way, so a template cannot place outside text unescaped; only
+`Safe` values built by bot.escape go in as they are.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from bot.blockkit import finish, validate
+from bot.escape import Safe, clip, code, escape, fit, label, split_escaped
+from enrichment.model import (
+    Indicator,
+    Kind,
+    PivotItem,
+    PivotOffer,
+    PivotPage,
+    Report,
+    Risk,
+    SourceResult,
+    Status,
+)
+
+__all__ = [
+    "KeyMaker",
+    "Message",
+    "error_card",
+    "escape",
+    "pivot_card",
+    "placeholder_card",
+    "report_card",
+    "summary_card",
+    "usage_card",
+    "validate",
+]
+
+KeyMaker = Callable[[str, str, int], str]  # (action, target value, page) -> short opaque key
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+SUMMARY_MAX = 20
+OPEN_BUTTONS_MAX = 20
+RAW_BUDGET = 7000
+RAW_CHUNK = 2900
+_TEMPLATE_FOR_KIND = {
+    Kind.DOMAIN: "domain",
+    Kind.IPV4: "ip",
+    Kind.IPV6: "ip",
+    Kind.CIDR: "ip",
+    Kind.URL: "url",
+    Kind.EMAIL: "email",
+    Kind.MD5: "hash",
+    Kind.SHA1: "hash",
+    Kind.SHA256: "hash",
+}
+_KIND_LABEL = {
+    Kind.IPV4: "IPv4",
+    Kind.IPV6: "IPv6",
+    Kind.CIDR: "network",
+    Kind.URL: "URL",
+    Kind.EMAIL: "e-mail",
+    Kind.MD5: "MD5",
+    Kind.SHA1: "SHA-1",
+    Kind.SHA256: "SHA-256",
+}
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str
+    blocks: list[dict[str, Any]]
+
+    def kwargs(self) -> dict[str, Any]:
+        """Everything chat.postMessage / chat.update / respond need; links never unfurl."""
+        return {
+            "text": self.text,
+            "blocks": self.blocks,
+            "unfurl_links": False,
+            "unfurl_media": False,
+        }
+
+
+@dataclass(frozen=True)
+class Button:
+    action_id: Safe
+    text: Safe
+    value: Safe
+
+
+@dataclass(frozen=True)
+class Line:
+    text: Safe
+    button: Button | None = None
+
+
+# Public renderers ----------------------------------------------------------------------------
+
+
+def report_card(report: Report, keys: KeyMaker) -> Message:
+    ind = report.indicator
+    return _render(
+        _TEMPLATE_FOR_KIND.get(ind.kind, "domain"),
+        ind=ind,
+        kind=_kind_label(ind.kind),
+        facts=report.facts,
+        risk=_risk_line(report.risk),
+        risk_short=_risk_short(report.risk),
+        answered=any(r.status is Status.OK for r in report.results.values()),
+        buttons=_pivot_buttons(report.pivots, keys),
+        status=_status_line(report.results),
+    )
+
+
+def summary_card(reports: Sequence[Report], keys: KeyMaker, left_out: int = 0) -> Message:
+    shown = list(reports[:SUMMARY_MAX])
+    lines = [Line(_summary_text(r), _open_button(r.indicator, keys)) for r in shown]
+    more = max(0, len(reports) - len(shown)) + max(0, left_out)
+    names = ", ".join(fit(r.indicator.defanged, 60) for r in shown)
+    return _render("summary", lines=lines, total=len(shown) + more, more=more, names=Safe(names))
+
+
+def pivot_card(page: PivotPage, keys: KeyMaker) -> Message:
+    if page.text is not None:
+        return _raw_card(page)
+    items = list(page.items)
+    first = (page.page - 1) * page.page_size + 1 if items else 0
+    last = first + len(items) - 1 if items else 0
+    head = items[:OPEN_BUTTONS_MAX]
+    tail = [_item_text(i) for i in items[OPEN_BUTTONS_MAX:]]
+    return _render(
+        "pivot",
+        page=page,
+        title=_pivot_title(page.pivot),
+        lines=[Line(_item_text(i), _open_button(i.indicator, keys)) for i in head],
+        rest=[Safe("\n".join(tail[n : n + 10])) for n in range(0, len(tail), 10)],
+        first=first,
+        last=last,
+        nav=_nav_buttons(page, last, keys),
+        status=_status_line(page.sources),
+    )
+
+
+def placeholder_card(indicator: Indicator) -> Message:
+    return _render("placeholder", ind=indicator, kind=_kind_label(indicator.kind))
+
+
+def usage_card(reason: str | None = None) -> Message:
+    return _render("usage", reason=reason)
+
+
+def error_card(text: str) -> Message:
+    return _render("error", message=text)
+
+
+# Rendering -----------------------------------------------------------------------------------
+
+
+def _finalize(value: object) -> str:
+    if isinstance(value, Safe):
+        return json.dumps(str(value))
+    if value is None or isinstance(value, bool | int | float):
+        return json.dumps(value)
+    return json.dumps(str(fit(value, 3000)))
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    # Autoescape is for HTML; the output here is JSON and `finalize` escapes for Slack.
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # noqa: S701
+        finalize=_finalize,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(code=code, text=fit, label=label, cat=_cat, field=_field, age=_age)
+    return env
+
+
+def _render(name: str, **context: Any) -> Message:
+    source = _environment().get_template(f"{name}.json.j2").render(**context)
+    values = _json_stream(source)
+    text = values[0] if values and isinstance(values[0], str) else ""
+    blocks = [v for v in values[1:] if isinstance(v, dict)]
+    blocks, text = finish(blocks, text)
+    return Message(text=text, blocks=blocks)
+
+
+def _json_stream(source: str) -> list[Any]:
+    decoder = json.JSONDecoder()
+    values: list[Any] = []
+    pos = 0
+    while (pos := _skip_space(source, pos)) < len(source):
+        value, pos = decoder.raw_decode(source, pos)
+        values.append(value)
+    return values
+
+
+def _skip_space(source: str, pos: int) -> int:
+    while pos < len(source) and source[pos].isspace():
+        pos += 1
+    return pos
+
+
+# Template helpers ----------------------------------------------------------------------------
+
+
+def _cat(*parts: object) -> Safe:
+    """Join pieces: `Safe` ones as they are, anything else as outside text."""
+    return Safe("".join(p if isinstance(p, Safe) else fit(p, 3000) for p in parts if p is not None))
+
+
+def _values(value: object) -> list[object]:
+    if value is None or value == "" or value is False:
+        return []
+    if isinstance(value, str | int | float | bool):
+        return [value]
+    if isinstance(value, Mapping):
+        return [f"{k}: {v}" for k, v in value.items()]
+    if isinstance(value, Iterable):
+        return [v for v in value if v is not None and v != ""]
+    return [value]
+
+
+def _field(
+    name: str,
+    value: object,
+    *,
+    items: int = 6,
+    limit: int = 120,
+    note: object = None,
+    sep: str = ", ",
+) -> Safe | None:
+    """One section field: bold label, then up to `items` values in code spans."""
+    values = _values(value)
+    if not values:
+        return None
+    shown = label(sep).join(code(v, limit) for v in values[:items])
+    more = f" +{len(values) - items} more" if len(values) > items else ""
+    tail = f" {note}" if isinstance(note, Safe) and note else ""
+    return Safe(f"*{label(name)}*\n{shown}{more}{tail}")
+
+
+def _age(created: object, today: date | None = None) -> Safe | None:
+    """'(3650 days ago)' for an ISO date, or None when it cannot be read."""
+    try:
+        day = date.fromisoformat(str(created)[:10])
+    except ValueError:
+        return None
+    days = ((today or date.today()) - day).days
+    return Safe(f"({days} days ago)") if days >= 0 else None
+
+
+def _kind_label(kind: Kind) -> str:
+    return _KIND_LABEL.get(kind, str(kind))
+
+
+def _risk_line(risk: Risk) -> Safe:
+    if risk.score is None:
+        return Safe("*Risk:* not scored yet")
+    top = sorted(risk.reasons, key=lambda r: -r.points)[:3]
+    reasons = " · ".join(f"{fit(r.detail or r.code, 200)} (+{r.points})" for r in top)
+    return Safe(f"*Risk: {risk.score}/100*" + (f" · {reasons}" if reasons else ""))
+
+
+def _risk_short(risk: Risk) -> Safe:
+    return Safe("not scored yet" if risk.score is None else f"risk {risk.score}/100")
+
+
+def _status_line(results: Mapping[str, SourceResult]) -> Safe:
+    bad = (Status.TIMEOUT, Status.RATE_LIMITED, Status.ERROR)
+    failed = [
+        f"{fit(n, 40)}: {r.status.value.replace('_', ' ')}"
+        for n, r in sorted(results.items())
+        if r.status in bad
+    ]
+    elapsed = max((r.elapsed_ms for r in results.values()), default=0)
+    took = [f"{elapsed / 1000:.1f} s"] if elapsed else []
+    return Safe(" · ".join([*failed, *took]))
+
+
+def _pivot_buttons(pivots: Iterable[PivotOffer], keys: KeyMaker) -> list[Button]:
+    seen: set[tuple[str, str]] = set()
+    counts: dict[str, int] = {}
+    buttons = []
+    for offer in pivots:
+        if (offer.id, offer.target) in seen:
+            continue
+        seen.add((offer.id, offer.target))
+        ident = _ident(offer.id)
+        counts[ident] = n = counts.get(ident, 0) + 1
+        suffix = f":{n}" if n > 1 else ""
+        count = f" ({offer.count})" if offer.count is not None else ""
+        text = Safe(fit(offer.label, 75 - len(count)) + count)
+        buttons.append(
+            Button(Safe(f"pivot:{ident}{suffix}"), text, Safe(keys(offer.id, offer.target, 1)))
+        )
+    return buttons
+
+
+def _ident(raw: str) -> str:
+    kept = "".join(ch for ch in raw if ch.isascii() and (ch.isalnum() or ch in "_-."))
+    return kept[:64] or "pivot"
+
+
+def _open_button(ind: Indicator, keys: KeyMaker) -> Button:
+    return Button(Safe("pivot:card"), Safe("Open"), Safe(keys("card", ind.value, 1)))
+
+
+def _summary_text(report: Report) -> Safe:
+    ind = report.indicator
+    parts = [f"{code(ind.defanged, 120)} {label(_kind_label(ind.kind))}"]
+    parts += [str(fact) for fact in _key_facts(report)]
+    if report.risk.score is not None:
+        parts.append(f"*risk {report.risk.score}*")
+    return Safe(" · ".join(parts))
+
+
+def _key_facts(report: Report) -> list[Safe]:
+    facts = report.facts
+    order = ("registrar", "created", "a", "as_name", "asn", "country", "network_name")
+    out = [code(_values(facts[k])[0], 40) for k in order if _values(facts.get(k))][:3]
+    if not out and not any(r.status is Status.OK for r in report.results.values()):
+        out = [Safe("_no answer yet_")]
+    return out
+
+
+def _item_text(item: PivotItem) -> Safe:
+    parts = [str(code(item.indicator.defanged, 120))]
+    if item.score is not None:
+        parts.append(f"risk {int(item.score)}")
+    if item.first_seen:
+        parts.append(f"first seen {fit(item.first_seen, 40)}")
+    if item.source:
+        parts.append(str(fit(item.source, 40)))
+    return Safe(" · ".join(parts))
+
+
+def _pivot_title(pivot: str) -> str:
+    return pivot.replace("_", " ").strip().capitalize() or "Pivot"
+
+
+def _nav_buttons(page: PivotPage, last: int, keys: KeyMaker) -> list[Button]:
+    subject = page.subject.value
+    more = last < page.total if page.total is not None else len(page.items) >= page.page_size
+    buttons = []
+    if page.page > 1:
+        value = Safe(keys(page.pivot, subject, page.page - 1))
+        buttons.append(Button(Safe("pivot:page_prev"), Safe("Previous page"), value))
+    if more and page.items:
+        value = Safe(keys(page.pivot, subject, page.page + 1))
+        buttons.append(Button(Safe("pivot:page_next"), Safe("Next page"), value))
+    return buttons
+
+
+def _raw_card(page: PivotPage) -> Message:
+    text = page.text or ""
+    body, truncated = clip(text, RAW_BUDGET, multiline=True)
+    return _render(
+        "raw",
+        page=page,
+        title=_pivot_title(page.pivot),
+        chunks=[Safe(f"```\n{c}\n```") for c in _raw_chunks(body)],
+        truncated=truncated,
+        total=len(text),
+        status=_status_line(page.sources),
+    )
+
+
+def _raw_chunks(body: str) -> list[str]:
+    """Whole lines per code block where they fit, so a block never ends mid-entity."""
+    chunks: list[str] = []
+    for line in body.split("\n"):
+        if chunks and len(chunks[-1]) + len(line) + 1 <= RAW_CHUNK:
+            chunks[-1] += "\n" + line
+        else:
+            chunks += split_escaped(line, RAW_CHUNK) or [""]
+    return [c for c in chunks if c.strip()]
