@@ -11,7 +11,7 @@ import asyncio
 import functools
 import ipaddress
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import dns.asyncresolver
 import dns.name
@@ -131,7 +131,7 @@ def _domain_finding(own: Mapping[str, Outcome], above: Mapping[str, Outcome]) ->
     return Finding(facts, detail=_failure_detail(failures), ttl=ttl)
 
 
-def _raise_all_failed(failures: Mapping[str, SourceError]) -> None:
+def _raise_all_failed(failures: Mapping[str, SourceError]) -> NoReturn:
     if all(isinstance(f, SourceTimeout) for f in failures.values()):
         raise SourceTimeout("every DNS query timed out") from next(iter(failures.values()))
     raise Unavailable("DNS servers failed every query") from next(iter(failures.values()))
