@@ -1,15 +1,163 @@
-"""Placeholder: being written."""
+"""RDAP (RFC 9082/9083): registration data for domains, IP networks and autonomous systems.
+
+Kinds: domain, ipv4, ipv6, cidr (asked about its network address). No keys. Every query goes
+to `PIVOT_RDAP_URL` when set, else to the service IANA's bootstrap names (shipped with the
+package, see `enrichment.bootstrap`). A thin registry's "related" link to the registrar's RDAP
+record is followed once, for the registrant; withheld registrant data becomes `redacted: True`.
+"""
 
 from __future__ import annotations
 
-from enrichment.errors import Unavailable
+import asyncio
+import ipaddress
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import tldextract
+
+from enrichment import bootstrap
+from enrichment.errors import SourceError, Unavailable
+from enrichment.http import request
 from enrichment.model import Finding, Indicator, Kind
-from enrichment.sources.base import Source
+from enrichment.privacy import internal_reason
+from enrichment.rdap_parse import autnum_facts, domain_facts, network_facts, related_links
+from enrichment.sources.base import Context, Source
+
+MAX_BODY = 2 * 1024 * 1024
+_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+def _registrable(name: str) -> str:
+    """The name a registry knows: `www.qpdar.pw` -> `qpdar.pw`."""
+    name = bootstrap.ascii_name(name)
+    return _EXTRACT(name).top_domain_under_public_suffix or name
 
 
 class RdapSource(Source):
     name = "rdap"
-    kinds = frozenset(Kind)
+    kinds = frozenset({Kind.DOMAIN, Kind.IPV4, Kind.IPV6, Kind.CIDR})
+    ttl = 24 * 3600.0
+    timeout = 6.0
+    auto = True
+    third_party = True
+
+    def __init__(self, ctx: Context, *, bootstrap_dir: Path | None = None) -> None:
+        super().__init__(ctx)
+        self.bootstrap_dir = bootstrap_dir or bootstrap.PACKAGED
 
     async def lookup(self, indicator: Indicator) -> Finding:
-        raise Unavailable("not built yet")
+        if indicator.kind is Kind.DOMAIN:
+            return await self._domain(_registrable(indicator.value))
+        return await self._network(indicator.value)
+
+    async def autnum(self, number: int) -> dict[str, Any]:
+        """Facts about AS `number` (`asn`, `as_name`, `handle`, `country`, `abuse_email`);
+        empty when the registry does not know it."""
+        base = self._base(lambda b: b.asn_url(number), f"AS{number}")
+        doc = await self._get(f"{base}autnum/{number}")
+        return autnum_facts(doc) if doc is not None else {}
+
+    # -- routing ----------------------------------------------------------------------------
+
+    def _base(self, choose: Callable[[bootstrap.Bootstrap], str | None], what: str) -> str:
+        override = self.ctx.settings.rdap_url
+        if override:
+            return override.rstrip("/") + "/"
+        base = choose(bootstrap.load(self.bootstrap_dir))
+        if base is None:
+            raise Unavailable(f"no RDAP service for {what}")
+        return base
+
+    async def _get(self, url: str) -> Any:
+        """The parsed answer, or None for 404. Other statuses and non-JSON are Unavailable."""
+        status, body = await request(self.ctx.http, "GET", url, max_bytes=MAX_BODY)
+        if status == 404:
+            return None
+        if status != 200:
+            raise Unavailable(f"HTTP {status}")
+        try:
+            doc = json.loads(body)
+        except (ValueError, RecursionError) as exc:
+            raise Unavailable("answer was not JSON") from exc
+        if not isinstance(doc, dict):
+            raise Unavailable("answer was not an RDAP object")
+        return doc
+
+    # -- domains ----------------------------------------------------------------------------
+
+    async def _domain(self, name: str) -> Finding:
+        tld = name.rpartition(".")[2]
+        base = self._base(lambda b: b.domain_url(name), f".{tld}")
+        doc = await self._get(f"{base}domain/{quote(name)}")
+        if doc is None:
+            return Finding({}, detail="not registered (404)")
+        facts = domain_facts(doc)
+        registrar, note = await self._registrar(doc, base)
+        if registrar is not None:
+            facts = _merge(facts, domain_facts(registrar))
+        return Finding(facts, detail=note)
+
+    async def _registrar(self, doc: Any, base: str) -> tuple[Any, str | None]:
+        """The registrar's record behind a thin registry's "related" link: one hop, bounded."""
+        links = [u for u in related_links(doc) if self._may_follow(u, base)]
+        if not links:
+            return None, None
+        try:
+            async with asyncio.timeout(self.timeout / 2):
+                return await self._get(links[0]), None
+        except (SourceError, TimeoutError) as exc:
+            return None, f"registrar RDAP: {exc or 'timed out'}"
+
+    def _may_follow(self, url: str, base: str) -> bool:
+        """Same origin as the registry; else, without an override, public HTTPS only."""
+        scheme, netloc = _origin(url)
+        if scheme not in ("http", "https") or not netloc:
+            return False
+        if (scheme, netloc) == _origin(base):
+            return True
+        if self.ctx.settings.rdap_url or scheme != "https":
+            return False
+        return _public_host(urlsplit(url).hostname or "", self.ctx)
+
+    # -- networks ---------------------------------------------------------------------------
+
+    async def _network(self, value: str) -> Finding:
+        try:
+            network = ipaddress.ip_network(value, strict=False)
+        except ValueError as exc:
+            raise Unavailable("not an IP address or network") from exc
+        address = str(network.network_address)
+        base = self._base(lambda b: b.ip_url(value), value)
+        doc = await self._get(f"{base}ip/{address}")
+        if doc is None:
+            return Finding({}, detail="no registered network (404)")
+        return Finding(network_facts(doc, value))
+
+
+def _merge(registry: dict[str, Any], registrar: dict[str, Any]) -> dict[str, Any]:
+    """The registry's facts, with the registrar's view of the registrant (it holds the data)."""
+    registrant = {k: v for k, v in registrar.items() if k.startswith("registrant_")}
+    if registrant or "redacted" in registrar:
+        registry = {k: v for k, v in registry.items() if not k.startswith("registrant_")}
+        registry.pop("redacted", None)
+    merged = {**registrar, **registry, **registrant}
+    if "redacted" in registrar:
+        merged["redacted"] = registrar["redacted"]
+    return merged
+
+
+def _public_host(host: str, ctx: Context) -> bool:
+    try:
+        kind = Kind.IPV4 if ipaddress.ip_address(host).version == 4 else Kind.IPV6
+    except ValueError:
+        kind = Kind.DOMAIN
+    probe = Indicator(kind, host.lower(), host.lower())
+    return bool(host) and internal_reason(probe, ctx.settings) is None
