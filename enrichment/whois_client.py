@@ -57,7 +57,8 @@ _SYNTAX: Mapping[str, Callable[[str], str]] = {
 }
 
 _LIMIT_PHRASES = re.compile(
-    r"limit exceeded|rate limit|excessive querying|quota|access denied|try again after",
+    r"limit exceeded|limit reached|rate limit|excessive querying|quota|access denied"
+    r"|try again after|too many (?:queries|requests)",
     re.IGNORECASE,
 )
 # Lines whose text the record's holder chooses: a phrase there is data, not a refusal.

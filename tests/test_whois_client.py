@@ -322,6 +322,8 @@ async def test_tld_without_whois_server(chain):
         "Rate limit exceeded. Try again after: 24h\n",
         "Your connection has been blocked for excessive querying.\n",
         "You have exceeded your query quota.\n",
+        "% Error: 55000000002 Connection refused; access control limit reached.\n",
+        "Too many queries from your address, slow down.\n",
     ],
 )
 def test_rate_limit_phrases(text):

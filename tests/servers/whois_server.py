@@ -6,8 +6,9 @@
 Each connection reads one query line and answers from the mapping: the key is the query
 after CRLF, the special prefixes (`-T dn,ace `, `n + `, `-r `, `-B `, `=`) and the `/e`
 suffix are stripped, in lower case. An answer is text, bytes, a `Fault`, or a callable taking
-the query and returning one of those. Queries are recorded as received (`queries`), and
-`max_concurrent` tells how many connections were ever open at once.
+the query and returning one of those; unknown queries get a Verisign-style "No match".
+Queries are recorded as received (`queries`, `raw_queries` with their line ending,
+`query_times`), and `max_concurrent` tells how many connections were ever open at once.
 
 Faults, for the whole server (`fault=`) or per answer: `hang` accepts and never answers,
 `garbage` sends random bytes then closes, `close` closes at once, `ratelimit` answers a
@@ -17,7 +18,10 @@ rate-limit message, `huge` streams the answer and then filler far beyond any byt
 Tests get the `whois_server` fixture (a running server preloaded with the answers in
 tests/fixtures/whois/, as one fixed server would give them) with
 `from tests.servers.whois_server import whois_server_fixture  # noqa: F401`;
-`EXPECTED` holds the facts the WHOIS source must read from each of them.
+`EXPECTED` holds the facts the WHOIS source must read from each of them. Three more names
+answer with a fault: `ratelimited.pw`, `garbage.pw`, `hang.pw`. For a chain of servers
+(IANA -> registry -> registrar) use `IANA_ANSWERS`, `PRELOADED` and `REGISTRAR_ANSWERS`, and
+pin the host names to the servers with `WhoisClient(addresses=...)`.
 """
 
 from __future__ import annotations
