@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -150,8 +150,8 @@ def _read(path: Path) -> Any:
     return json.loads(data)
 
 
-@cache
-def _load(directory: Path, stamp: tuple[float, ...]) -> Bootstrap:
+@lru_cache(maxsize=8)
+def _load(directory: Path, stamp: tuple[tuple[int, int, int], ...]) -> Bootstrap:
     docs = {name: _read(directory / name) for name in FILES}
     extra = directory / OVERRIDES
     overrides_path = extra if extra.exists() else PACKAGED / OVERRIDES
@@ -165,7 +165,8 @@ def load(directory: Path = PACKAGED) -> Bootstrap:
     Unavailable when a file is missing or malformed.
     """
     try:
-        stamp = tuple((directory / name).stat().st_mtime_ns for name in FILES)
+        stats = [(directory / name).stat() for name in FILES]
+        stamp = tuple((s.st_mtime_ns, s.st_size, s.st_ino) for s in stats)
         return _load(directory.resolve(), stamp)
     except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise Unavailable(f"RDAP bootstrap unreadable ({type(exc).__name__})") from exc
