@@ -7,6 +7,7 @@ digits go first when a card has too many blocks or too much text.
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,15 @@ from slack_sdk.models.blocks import Block
 
 from bot.escape import ELLIPSIS, truncate_escaped
 
-__all__ = ["MAX_BLOCKS", "MAX_FALLBACK", "TEXT_BUDGET", "finish", "text_size", "validate"]
+__all__ = [
+    "MAX_BLOCKS",
+    "MAX_FALLBACK",
+    "TEXT_BUDGET",
+    "finish",
+    "parse_stream",
+    "text_size",
+    "validate",
+]
 
 MAX_BLOCKS = 50
 MAX_TEXT = 3000
@@ -47,6 +56,23 @@ def validate(blocks: list[Block_], text: str) -> list[str]:
     if (size := text_size(blocks)) > TEXT_BUDGET:
         problems.append(f"{size} characters of block text, budget {TEXT_BUDGET}")
     return problems
+
+
+def parse_stream(source: str) -> list[Any]:
+    """JSON values written one after another (what the templates emit), as a list."""
+    decoder = json.JSONDecoder()
+    values: list[Any] = []
+    pos = 0
+    while (pos := _skip_space(source, pos)) < len(source):
+        value, pos = decoder.raw_decode(source, pos)
+        values.append(value)
+    return values
+
+
+def _skip_space(source: str, pos: int) -> int:
+    while pos < len(source) and source[pos].isspace():
+        pos += 1
+    return pos
 
 
 def text_size(blocks: list[Block_]) -> int:

@@ -12,14 +12,13 @@ import functools
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from bot.blockkit import finish, validate
-from bot.escape import Safe, clip, code, escape, fit, label, split_escaped
+from bot.blockkit import finish, parse_stream, validate
+from bot.escape import Safe, age, cat, clip, code, escape, field, fit, label, split_escaped, values
 from enrichment.model import (
     Indicator,
     Kind,
@@ -184,82 +183,20 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(code=code, text=fit, label=label, cat=_cat, field=_field, age=_age)
+    env.globals.update(code=code, text=fit, label=label, cat=cat, field=field, age=age)
     return env
 
 
 def _render(name: str, **context: Any) -> Message:
     source = _environment().get_template(f"{name}.json.j2").render(**context)
-    values = _json_stream(source)
+    values = parse_stream(source)
     text = values[0] if values and isinstance(values[0], str) else ""
     blocks = [v for v in values[1:] if isinstance(v, dict)]
     blocks, text = finish(blocks, text)
     return Message(text=text, blocks=blocks)
 
 
-def _json_stream(source: str) -> list[Any]:
-    decoder = json.JSONDecoder()
-    values: list[Any] = []
-    pos = 0
-    while (pos := _skip_space(source, pos)) < len(source):
-        value, pos = decoder.raw_decode(source, pos)
-        values.append(value)
-    return values
-
-
-def _skip_space(source: str, pos: int) -> int:
-    while pos < len(source) and source[pos].isspace():
-        pos += 1
-    return pos
-
-
 # Template helpers ----------------------------------------------------------------------------
-
-
-def _cat(*parts: object) -> Safe:
-    """Join pieces: `Safe` ones as they are, anything else as outside text."""
-    return Safe("".join(p if isinstance(p, Safe) else fit(p, 3000) for p in parts if p is not None))
-
-
-def _values(value: object) -> list[object]:
-    if value is None or value == "" or value is False:
-        return []
-    if isinstance(value, str | int | float | bool):
-        return [value]
-    if isinstance(value, Mapping):
-        return [f"{k}: {v}" for k, v in value.items()]
-    if isinstance(value, Iterable):
-        return [v for v in value if v is not None and v != ""]
-    return [value]
-
-
-def _field(
-    name: str,
-    value: object,
-    *,
-    items: int = 6,
-    limit: int = 120,
-    note: object = None,
-    sep: str = ", ",
-) -> Safe | None:
-    """One section field: bold label, then up to `items` values in code spans."""
-    values = _values(value)
-    if not values:
-        return None
-    shown = label(sep).join(code(v, limit) for v in values[:items])
-    more = f" +{len(values) - items} more" if len(values) > items else ""
-    tail = f" {note}" if isinstance(note, Safe) and note else ""
-    return Safe(f"*{label(name)}*\n{shown}{more}{tail}")
-
-
-def _age(created: object, today: date | None = None) -> Safe | None:
-    """'(3650 days ago)' for an ISO date, or None when it cannot be read."""
-    try:
-        day = date.fromisoformat(str(created)[:10])
-    except ValueError:
-        return None
-    days = ((today or date.today()) - day).days
-    return Safe(f"({days} days ago)") if days >= 0 else None
 
 
 def _kind_label(kind: Kind) -> str:
@@ -270,12 +207,12 @@ def _risk_line(risk: Risk) -> Safe:
     if risk.score is None:
         return Safe("*Risk:* not scored yet")
     top = sorted(risk.reasons, key=lambda r: -r.points)[:3]
-    reasons = " · ".join(f"{fit(r.detail or r.code, 200)} (+{r.points})" for r in top)
-    return Safe(f"*Risk: {risk.score}/100*" + (f" · {reasons}" if reasons else ""))
+    reasons = " · ".join(f"{fit(r.detail or r.code, 200)} (+{fit(r.points, 12)})" for r in top)
+    return Safe(f"*Risk: {fit(risk.score, 12)}/100*" + (f" · {reasons}" if reasons else ""))
 
 
 def _risk_short(risk: Risk) -> Safe:
-    return Safe("not scored yet" if risk.score is None else f"risk {risk.score}/100")
+    return Safe("not scored yet" if risk.score is None else f"risk {fit(risk.score, 12)}/100")
 
 
 def _status_line(results: Mapping[str, SourceResult]) -> Safe:
@@ -301,7 +238,7 @@ def _pivot_buttons(pivots: Iterable[PivotOffer], keys: KeyMaker) -> list[Button]
         ident = _ident(offer.id)
         counts[ident] = n = counts.get(ident, 0) + 1
         suffix = f":{n}" if n > 1 else ""
-        count = f" ({offer.count})" if offer.count is not None else ""
+        count = f" ({fit(offer.count, 12)})" if offer.count is not None else ""
         text = Safe(fit(offer.label, 75 - len(count)) + count)
         buttons.append(
             Button(Safe(f"pivot:{ident}{suffix}"), text, Safe(keys(offer.id, offer.target, 1)))
@@ -323,14 +260,14 @@ def _summary_text(report: Report) -> Safe:
     parts = [f"{code(ind.defanged, 120)} {label(_kind_label(ind.kind))}"]
     parts += [str(fact) for fact in _key_facts(report)]
     if report.risk.score is not None:
-        parts.append(f"*risk {report.risk.score}*")
+        parts.append(f"*risk {fit(report.risk.score, 12)}*")
     return Safe(" · ".join(parts))
 
 
 def _key_facts(report: Report) -> list[Safe]:
     facts = report.facts
     order = ("registrar", "created", "a", "as_name", "asn", "country", "network_name")
-    out = [code(_values(facts[k])[0], 40) for k in order if _values(facts.get(k))][:3]
+    out = [code(values(facts[k])[0], 40) for k in order if values(facts.get(k))][:3]
     if not out and not any(r.status is Status.OK for r in report.results.values()):
         out = [Safe("_no answer yet_")]
     return out
@@ -339,7 +276,7 @@ def _key_facts(report: Report) -> list[Safe]:
 def _item_text(item: PivotItem) -> Safe:
     parts = [str(code(item.indicator.defanged, 120))]
     if item.score is not None:
-        parts.append(f"risk {int(item.score)}")
+        parts.append(f"risk {fit(item.score, 12)}")
     if item.first_seen:
         parts.append(f"first seen {fit(item.first_seen, 40)}")
     if item.source:

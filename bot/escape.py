@@ -9,19 +9,25 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
+from datetime import date
 
 __all__ = [
     "ELLIPSIS",
     "Safe",
+    "age",
+    "cat",
     "clean",
     "clip",
     "code",
     "defang_text",
     "escape",
+    "field",
     "fit",
     "label",
     "split_escaped",
     "truncate_escaped",
+    "values",
 ]
 
 ELLIPSIS = "…"
@@ -116,6 +122,60 @@ def split_escaped(text: str, size: int) -> list[str]:
         pieces.append(head)
         text = text[len(head) :]
     return [*pieces, text] if text else pieces
+
+
+# Composing card text from escaped pieces (the helpers templates call) ------------------------
+
+
+def cat(*parts: object) -> Safe:
+    """Join pieces: `Safe` ones as they are, anything else as outside text."""
+    return Safe("".join(p if isinstance(p, Safe) else fit(p, 3000) for p in parts if p is not None))
+
+
+def values(value: object) -> list[object]:
+    if value is None or value == "" or value is False:
+        return []
+    if isinstance(value, str | int | float | bool):
+        return [value]
+    if isinstance(value, bytes | bytearray):
+        return [value.decode("utf-8", "replace")]
+    if isinstance(value, Mapping):
+        return [f"{k}: {v}" for k, v in value.items()]
+    if isinstance(value, Iterable):
+        return [v for v in value if v is not None and v != ""]
+    return [value]
+
+
+def field(
+    name: str,
+    value: object,
+    *,
+    items: int = 6,
+    limit: int = 120,
+    note: object = None,
+    sep: str = ", ",
+) -> Safe | None:
+    """One section field: bold label, then up to `items` values in code spans."""
+    found = values(value)
+    if not found:
+        return None
+    shown = label(sep).join(code(v, limit) for v in found[:items])
+    more = f" +{len(found) - items} more" if len(found) > items else ""
+    tail = f" {note}" if isinstance(note, Safe) and note else ""
+    return Safe(f"*{label(name)}*\n{shown}{more}{tail}")
+
+
+def age(created: object, today: date | None = None) -> Safe | None:
+    """'(3650 days ago)' for an ISO date, or None when it cannot be read."""
+    try:
+        day = date.fromisoformat(str(created)[:10])
+    except ValueError:
+        return None
+    days = ((today or date.today()) - day).days
+    return Safe(f"({days} days ago)") if days >= 0 else None
+
+
+# Already-escaped text -----------------------------------------------------------------------
 
 
 def truncate_escaped(text: str, limit: int) -> str:
