@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from bot.blockkit import MAX_BLOCKS, TEXT_BUDGET, finish, text_size
 from bot.cards import (
+    TEMPLATES,
     Message,
     error_card,
     escape,
@@ -617,3 +618,63 @@ def test_finish_of_nothing_is_still_a_valid_message() -> None:
     kept, text = finish([], "")
     assert text == "Pivot" and kept == []
     assert validate(kept, text) == []
+
+
+# Contract: every template is exercised, every kind has a card -------------------------------
+
+
+def test_every_card_template_is_covered_by_these_tests() -> None:
+    names = {p.name.removesuffix(".json.j2") for p in TEMPLATES.glob("*.json.j2")}
+    cards = {n for n in names if not n.startswith("_")}
+    tested = {"domain", "ip", "url", "email", "hash", "summary", "pivot", "raw"}
+    assert cards == tested | {"placeholder", "usage", "error"}
+
+
+def test_every_kind_has_a_card() -> None:
+    for kind in Kind:
+        ind = Indicator(kind, "x", "x")
+        assert_safe_card(report_card(Report(ind, {}, {}), Keys()))
+
+
+texts = st.text(max_size=300)
+items = st.builds(
+    PivotItem,
+    st.builds(Indicator, st.sampled_from(list(Kind)), texts, texts),
+    st.none() | st.integers(),
+    st.none() | texts,
+    st.none() | texts,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(items, max_size=30),
+    st.none() | st.integers(min_value=0),
+    st.integers(min_value=1, max_value=10**6),
+    st.none() | st.text(),
+    texts,
+)
+def test_any_pivot_page_renders_a_valid_inert_card(
+    found: list[PivotItem], total: int | None, page: int, raw: str | None, name: str
+) -> None:
+    subject = Indicator(Kind.DOMAIN, name, name)
+    sources = {name: SourceResult(name, Status.TIMEOUT, elapsed_ms=page)}
+    message = pivot_card(
+        PivotPage(name, subject, tuple(found), total, page, 25, sources, raw), Keys()
+    )
+    assert validate(message.blocks, message.text) == []
+    for s in [message.text, *strings_in(message.blocks)]:
+        assert "<" not in s and ">" not in s
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.builds(Indicator, st.sampled_from(list(Kind)), texts, texts), max_size=25))
+def test_any_summary_and_small_cards_are_valid(indicators: list[Indicator]) -> None:
+    reports = [Report(i, {}, {"registrar": i.value, "a": [i.defanged]}) for i in indicators]
+    messages = [summary_card(reports, Keys(), left_out=len(reports))]
+    for ind in indicators[:3]:
+        messages += [placeholder_card(ind), usage_card(ind.value), error_card(ind.defanged)]
+    for message in messages:
+        assert validate(message.blocks, message.text) == []
+        for s in [message.text, *strings_in(message.blocks)]:
+            assert "<" not in s and ">" not in s
