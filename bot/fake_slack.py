@@ -95,7 +95,9 @@ class FakeSlack:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -181,7 +183,8 @@ class FakeSlack:
                 failure = self._failures.pop(method, None)
                 if failure is not None:
                     status, retry_after = failure
-                    return status, {"Retry-After": str(retry_after)}, _err("ratelimited")
+                    error = "ratelimited" if status == 429 else "internal_error"
+                    return status, {"Retry-After": str(retry_after)}, _err(error)
                 return 200, {}, self._answer(method, path, body)
             finally:
                 self._lock.notify_all()
@@ -314,16 +317,18 @@ def _err(error: str) -> dict[str, Any]:
 class _Handler(BaseHTTPRequestHandler):
     owner: FakeSlack
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
-        path = urlsplit(self.path).path
+        url = urlsplit(self.path)
+        path = url.path
         content_type = self.headers.get("Content-Type") or ""
         if path.startswith("/upload/"):
             body: dict[str, Any] = {"_raw": raw}
-        else:
-            body = _parse_body(raw, content_type)
+        else:  # slack_sdk sends some methods' arguments in the query string
+            body = {**dict(parse_qsl(url.query)), **_parse_body(raw, content_type)}
         headers = {k.lower(): v for k, v in self.headers.items()}
         status, extra, answer = self.owner.handle(path, body, headers)
         self._send(status, extra, answer)

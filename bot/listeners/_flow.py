@@ -1,0 +1,111 @@
+"""Steps the listeners share: find indicators, enrich them, post cards where Slack lets us."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Sequence
+from functools import partial
+from typing import Any
+
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.cards import Message, summary_card
+from bot.context import Deps
+from bot.listeners.errors import handle_error
+from enrichment.indicators import extract_indicators, parse_indicator
+from enrichment.model import Indicator, Report
+
+NOT_A_MEMBER = frozenset({"not_in_channel", "channel_not_found"})
+
+
+def find_indicators(text: str, *, bare: bool = False) -> list[Indicator]:
+    """Every indicator in `text`, in order, once each; with `bare`, a lone word is tried as
+    one (so `/pivot invoice.zip` works where free-text extraction is stricter)."""
+    found = extract_indicators(text)
+    word = text.strip()
+    if not found and bare and word and len(word.split()) == 1:
+        single = parse_indicator(word)
+        found = [single] if single is not None else []
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for indicator in found:
+        if (indicator.kind.value, indicator.value) not in seen:
+            seen.add((indicator.kind.value, indicator.value))
+            unique.append(indicator)
+    return unique
+
+
+def spawn(deps: Deps, work: Awaitable[None], body: dict[str, Any]) -> None:
+    """Run the slow part after the ack; a bug in it goes to the app's one error handler."""
+    deps.tasks.spawn(work, partial(handle_error, body=body))
+
+
+def slack_error(exc: SlackApiError) -> str:
+    return str(exc.response.get("error") or "")
+
+
+async def post(
+    client: AsyncWebClient, channel: str, message: Message, thread_ts: str | None = None
+) -> str:
+    """Post `message` (its kwargs carry unfurl_links/unfurl_media False); return its ts."""
+    kwargs = message.kwargs()
+    if thread_ts:
+        kwargs["thread_ts"] = thread_ts
+    response = await client.chat_postMessage(channel=channel, **kwargs)
+    return str(response["ts"])
+
+
+async def update(client: AsyncWebClient, channel: str, ts: str, message: Message) -> None:
+    kwargs = {k: v for k, v in message.kwargs().items() if not k.startswith("unfurl_")}
+    await client.chat_update(channel=channel, ts=ts, **kwargs)
+
+
+async def tell(respond: AsyncRespond | None, message: Message) -> None:
+    """A short answer only the user sees (a mistake, an expired button, nothing found)."""
+    if respond is not None:
+        await respond(response_type="ephemeral", replace_original=False, **message.kwargs())
+
+
+async def post_or_respond(
+    client: AsyncWebClient,
+    respond: AsyncRespond | None,
+    channel: str,
+    message: Message,
+    thread_ts: str | None = None,
+) -> None:
+    """Post in the channel; where the bot is not a member, answer through the response URL."""
+    try:
+        await post(client, channel, message, thread_ts)
+    except SlackApiError as exc:
+        if slack_error(exc) not in NOT_A_MEMBER or respond is None:
+            raise
+        kwargs = message.kwargs()
+        if thread_ts:
+            kwargs["thread_ts"] = thread_ts
+        await respond(response_type="in_channel", replace_original=False, **kwargs)
+
+
+async def enrich_all(deps: Deps, indicators: Sequence[Indicator]) -> list[Report]:
+    return list(await asyncio.gather(*(deps.service.enrich(i) for i in indicators)))
+
+
+def summary_for(deps: Deps, channel: str, reports: list[Report], left_out: int) -> Message:
+    keys = deps.buttons.maker(channel, None, [r.indicator for r in reports])
+    return summary_card(reports, keys, left_out=left_out)
+
+
+async def reply_in_thread(
+    deps: Deps,
+    client: AsyncWebClient,
+    respond: AsyncRespond | None,
+    where: tuple[str, str],
+    indicators: Sequence[Indicator],
+) -> None:
+    """One threaded summary of every indicator (up to the cap) under the message at `where`."""
+    channel, thread_ts = where
+    cap = deps.settings.max_summary
+    reports = await enrich_all(deps, indicators[:cap])
+    message = summary_for(deps, channel, reports, max(0, len(indicators) - cap))
+    await post_or_respond(client, respond, channel, message, thread_ts)

@@ -1,0 +1,91 @@
+"""`/pivot <text>`: a placeholder card per indicator in the channel, updated in place."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.cards import error_card, placeholder_card, report_card, usage_card
+from bot.context import Deps
+from bot.listeners._flow import (
+    NOT_A_MEMBER,
+    enrich_all,
+    find_indicators,
+    post,
+    slack_error,
+    spawn,
+    summary_for,
+    tell,
+    update,
+)
+from enrichment.model import Indicator
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.command("/pivot")
+    async def pivot_command(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        await ack()
+        spawn(deps, run(deps, body, client, respond), body)
+
+
+async def run(
+    deps: Deps, command: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+) -> None:
+    indicators = find_indicators(str(command.get("text") or ""), bare=True)
+    if not indicators:
+        await tell(respond, usage_card())
+        return
+    cap = deps.settings.max_cards
+    shown, left_out = indicators[:cap], max(0, len(indicators) - cap)
+    channel = str(command.get("channel_id") or "")
+    try:
+        slots = [await post(client, channel, placeholder_card(i)) for i in shown]
+    except SlackApiError as exc:
+        if slack_error(exc) not in NOT_A_MEMBER:
+            raise
+        await answer_by_response_url(deps, respond, channel, shown, left_out)
+        return
+    if left_out:
+        await tell(respond, error_card(_left_out_note(cap, left_out)))
+    await asyncio.gather(
+        *(fill(deps, client, channel, ts, i) for ts, i in zip(slots, shown, strict=True))
+    )
+
+
+async def fill(
+    deps: Deps, client: AsyncWebClient, channel: str, ts: str, indicator: Indicator
+) -> None:
+    report = await deps.service.enrich(indicator)
+    await update(client, channel, ts, report_card(report, deps.buttons.maker(channel, indicator)))
+
+
+async def answer_by_response_url(
+    deps: Deps,
+    respond: AsyncRespond,
+    channel: str,
+    indicators: Sequence[Indicator],
+    left_out: int,
+) -> None:
+    """The bot is not in this conversation: one answer through the command's response URL
+    (it takes five messages at most, so several indicators share one summary card)."""
+    reports = await enrich_all(deps, indicators)
+    if len(reports) == 1 and not left_out:
+        message = report_card(reports[0], deps.buttons.maker(channel, reports[0].indicator))
+    else:
+        message = summary_for(deps, channel, reports, left_out)
+    await respond(response_type="in_channel", replace_original=False, **message.kwargs())
+
+
+def _left_out_note(cap: int, left_out: int) -> str:
+    return (
+        f"Showing the first {cap} indicators; {left_out} more were left out. "
+        "Run /pivot again with the rest."
+    )

@@ -1,0 +1,61 @@
+"""The one error handler: every bug, from a listener or from work started after an ack.
+
+It logs what kind of request failed and where (ids only: never text, bodies or tokens) with the
+traceback, and tells the user something short when Slack gave us a way to reach them.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import ClientError
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+log = logging.getLogger("bot.errors")
+
+SORRY = "Something went wrong on our side while pivoting; it has been logged. Try again later."
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def describe(body: dict[str, Any]) -> str:
+    """What failed and where, from ids Slack sent: safe to log."""
+    event = _dict(body.get("event"))
+    actions = [_dict(a).get("action_id") for a in body.get("actions") or []]
+    parts = {
+        "type": body.get("type") or ("slash_command" if body.get("command") else "unknown"),
+        "command": body.get("command"),
+        "callback_id": body.get("callback_id"),
+        "event": event.get("type"),
+        "actions": ",".join(str(a) for a in actions) or None,
+        "team": body.get("team_id") or _dict(body.get("team")).get("id"),
+        "channel": body.get("channel_id")
+        or _dict(body.get("channel")).get("id")
+        or event.get("channel"),
+        "user": body.get("user_id") or _dict(body.get("user")).get("id") or event.get("user"),
+    }
+    return " ".join(f"{k}={str(v)[:80]!r}" for k, v in parts.items() if v)
+
+
+async def handle_error(error: Exception, body: dict[str, Any]) -> None:
+    log.error("%s while handling %s", type(error).__name__, describe(body), exc_info=error)
+    url = body.get("response_url")
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        return
+    try:
+        await AsyncWebhookClient(url).send(
+            text=SORRY, response_type="ephemeral", replace_original=False
+        )
+    except (SlackApiError, ClientError, TimeoutError) as exc:
+        log.warning("could not tell the user about the failure: %s", type(exc).__name__)
+
+
+def register(app: AsyncApp) -> None:
+    @app.error
+    async def on_error(error: Exception, body: dict[str, Any]) -> None:
+        await handle_error(error, body)

@@ -1,0 +1,108 @@
+"""Auto-enrichment: a message with indicators gets exactly one threaded summary.
+
+Only people's new messages count: every bot (ours included), edits, deletions, joins and other
+hidden subtypes are acknowledged and dropped by a no-op listener, so Bolt logs nothing about
+them. Exactly once: the event id and the message's (channel, ts) are both claimed with the
+cache's atomic `add`, so Slack's retries and one message delivered as two events are answered
+once, across processes.
+
+The message's `text` is read, not its rich_text blocks: Slack mirrors every link, mailto and
+mention of the blocks into `text` as `<url|label>` markup, which extraction unwraps, so walking
+the blocks would find nothing more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.context import Deps
+from bot.listeners._flow import enrich_all, find_indicators, post, spawn, summary_for
+from bot.settings import AutoMode
+from enrichment.model import Indicator, Kind
+
+HUMAN_SUBTYPES = frozenset({"", "thread_broadcast", "file_share"})
+SEEN_TTL = 24 * 3600.0
+REACTION = "mag"
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    async def from_a_person(event: dict[str, Any]) -> bool:
+        return (
+            str(event.get("subtype") or "") in HUMAN_SUBTYPES
+            and not event.get("bot_id")
+            and not event.get("bot_profile")
+            and bool(event.get("user"))
+        )
+
+    @app.event("message", matchers=[from_a_person])
+    async def on_message(
+        body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        indicators = wanted(deps, body, event)
+        if indicators:
+            spawn(deps, answer(deps, client, event, indicators), body)
+
+    @app.event("message")
+    async def ignore(body: dict[str, Any]) -> None:
+        """Bots, edits, deletions, joins: acknowledged, never answered."""
+
+
+def wanted(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> list[Indicator]:
+    """The indicators to answer for, or none; claims the message when there are some.
+
+    Runs before the first await, so a duplicate delivered a moment later finds the claim.
+    """
+    settings = deps.settings
+    channel = str(event.get("channel") or "")
+    if settings.auto is AutoMode.OFF:
+        return []
+    if settings.auto_channels and channel not in settings.auto_channels:
+        return []
+    found = find_indicators(str(event.get("text") or ""))
+    indicators = [i for i in found if not allowlisted(i, settings.allowlist)]
+    if not indicators:
+        return []
+    team = str(body.get("team_id") or "")
+    event_key = f"event:{team}:{body.get('event_id') or event.get('client_msg_id')}"
+    if not deps.once(event_key, SEEN_TTL) or not deps.once(
+        f"message:{channel}:{event.get('ts')}", SEEN_TTL
+    ):
+        return []
+    return indicators
+
+
+def host_of(indicator: Indicator) -> str | None:
+    if indicator.kind is Kind.DOMAIN:
+        return indicator.value
+    if indicator.kind is Kind.URL:
+        return (urlsplit(indicator.value).hostname or "").lower() or None
+    if indicator.kind is Kind.EMAIL:
+        return indicator.value.rpartition("@")[2].lower()
+    return None
+
+
+def allowlisted(indicator: Indicator, allowlist: Sequence[str]) -> bool:
+    host = host_of(indicator)
+    if not host:
+        return False
+    return any(host == name or host.endswith("." + name) for name in allowlist)
+
+
+async def answer(
+    deps: Deps, client: AsyncWebClient, event: dict[str, Any], indicators: Sequence[Indicator]
+) -> None:
+    channel, ts = str(event["channel"]), str(event["ts"])
+    cap = deps.settings.max_summary
+    reports = await enrich_all(deps, indicators[:cap])
+    if deps.settings.auto is AutoMode.REACT:
+        floor = deps.settings.auto_min_score
+        if not any((r.risk.score or 0) > floor for r in reports):
+            await client.reactions_add(channel=channel, timestamp=ts, name=REACTION)
+            return
+    message = summary_for(deps, channel, reports, max(0, len(indicators) - cap))
+    await post(client, channel, message, thread_ts=str(event.get("thread_ts") or ts))
