@@ -1,0 +1,125 @@
+"""`python -m bot serve`: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on $PORT.
+
+HTTP mode serves Bolt on aiohttp: POST /slack/events for events, commands and
+interactivity, GET /healthz for the platform's health check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+from bot.app import Bot, build_app, make_client
+from bot.settings import SlackSettings
+from enrichment.service import Service
+from enrichment.settings import Settings
+
+PATH = "/slack/events"
+MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller
+SHUTDOWN_GRACE = 10.0
+log = logging.getLogger("bot.server")
+
+
+def web_app(bot: Bot, path: str = PATH) -> web.Application:
+    async def events(request: web.Request) -> web.Response:
+        response = await bot.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    async def health(_request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    app = web.Application(client_max_size=MAX_BODY)
+    app.router.add_post(path, events)
+    app.router.add_get("/healthz", health)
+    return app
+
+
+async def start_http(bot: Bot, host: str = "127.0.0.1", port: int = 0) -> tuple[web.AppRunner, int]:
+    """Serve `bot` over HTTP; returns the runner (cleanup() it) and the port bound."""
+    runner = web.AppRunner(web_app(bot), access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = runner.addresses[0][1]
+    return runner, int(bound)
+
+
+async def _until_stopped() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def _serve_http(bot: Bot, host: str, port: int) -> None:
+    runner, bound = await start_http(bot, host, port)
+    log.warning("serving Slack over HTTP on %s:%d%s", host, bound, PATH)
+    try:
+        await _until_stopped()
+    finally:
+        await runner.cleanup()
+
+
+async def _serve_socket_mode(bot: Bot, app_token: str) -> None:
+    handler = AsyncSocketModeHandler(bot.app, app_token)
+    await handler.connect_async()  # type: ignore[no-untyped-call]
+    log.warning("connected to Slack in Socket Mode")
+    try:
+        await _until_stopped()
+    finally:
+        await handler.close_async()  # type: ignore[no-untyped-call]
+
+
+async def serve(slack: SlackSettings, settings: Settings, host: str, port: int) -> None:
+    async with aiohttp.ClientSession() as session, Service(settings) as service:
+        bot = build_app(slack, client=make_client(slack, session=session), service=service)
+        try:
+            if slack.app_token:
+                await _serve_socket_mode(bot, slack.app_token)
+            else:
+                await _serve_http(bot, host, port)
+        finally:
+            if not await bot.deps.tasks.wait(SHUTDOWN_GRACE):
+                log.warning("stopping with %d pivots unfinished", len(bot.deps.tasks))
+            await bot.aclose()
+
+
+def _problem(slack: SlackSettings) -> str | None:
+    if not slack.bot_token:
+        return "SLACK_BOT_TOKEN is not set"
+    if not slack.app_token and not slack.signing_secret:
+        return "HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)"
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="pivot serve", description=__doc__)
+    parser.add_argument("--host", default="0.0.0.0", help="HTTP mode's address")  # noqa: S104
+    parser.add_argument("--port", type=int, help="HTTP mode's port (default: $PORT or 3000)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        slack = SlackSettings.from_env()
+        settings = Settings.from_env()
+    except ValueError as exc:
+        print(f"pivot serve: {exc}", file=sys.stderr)
+        return 2
+    problem = _problem(slack)
+    if problem:
+        print(f"pivot serve: {problem}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(serve(slack, settings, args.host, args.port or slack.port))
+    except KeyboardInterrupt:
+        return 130
+    return 0
