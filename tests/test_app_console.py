@@ -1,0 +1,86 @@
+"""The console as a user runs it: `python -m bot shell` fed through a pipe."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.servers.dns_server import QPDAR_IP, DnsServer, dns_server_fixture  # noqa: F401
+
+REPO = Path(__file__).resolve().parents[1]
+PARAGRAPH = (
+    "Locky dropper hxxp://qpdar[.]pw/main.php resolved to 212.61.180[.]100; "
+    "follow-up mail from billing@qpdar[.]pw."
+)
+
+
+def run_shell(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PIVOT_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "shell"],
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        env={**clean, **env},
+    )
+
+
+def undefanged(text: str) -> str:
+    return text.replace("[.]", ".")
+
+
+def test_console_with_loopback_sources_shows_real_facts_and_pivots(
+    dns_server: DnsServer, tmp_path: Path
+) -> None:
+    host, port = dns_server.address
+    env = {
+        "PIVOT_DATA_DIR": str(tmp_path),
+        "PIVOT_SOURCES": "dns",
+        "PIVOT_DNS_SERVERS": f"{host}:{port}",
+        "PIVOT_DEADLINE": "3",
+    }
+    done = run_shell("/pivot qpdar[.]pw\n1\nquit\n", env)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    card, _, after_click = done.stdout.partition("> 1")
+    assert "[1] " in card
+    assert QPDAR_IP in undefanged(card)
+    assert QPDAR_IP in undefanged(after_click)  # the first button (resolve) ran
+    assert "    │ " in after_click  # in the card's thread
+
+
+def test_console_offline_answers_pasted_text_and_buttons_without_traceback(
+    tmp_path: Path,
+) -> None:
+    nowhere = "127.0.0.1:9"  # discard port: nothing answers
+    env = {
+        "PIVOT_DATA_DIR": str(tmp_path),
+        "PIVOT_SOURCES": "dns,rdap,whois",
+        "PIVOT_DNS_SERVERS": nowhere,
+        "PIVOT_RDAP_URL": f"http://{nowhere}",
+        "PIVOT_WHOIS_SERVER": nowhere,
+        "PIVOT_DEADLINE": "0.5",
+    }
+    done = run_shell(f"/pivot qpdar[.]pw\n{PARAGRAPH}\n2\n3\nhelp\n99\n", env)  # EOF ends it
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    out = done.stdout
+    assert "offline" in out  # it says why cards may be empty
+    assert "error" in out or "timeout" in out  # the card names the failed sources
+    assert "hxxp://qpdar[.]pw" in out or "hxxp://qpdar[.]pw/main[.]php" in out
+    assert "there is no button [99]" in out
+    assert out.count("[pivot") >= 4  # card, summary, and the two buttons' results
+
+
+@pytest.mark.parametrize("line", ["quit", "exit"])
+def test_console_ends_cleanly_on_quit(line: str, tmp_path: Path) -> None:
+    done = run_shell(f"{line}\n/pivot qpdar[.]pw\n", {"PIVOT_DATA_DIR": str(tmp_path)})
+    assert done.returncode == 0
+    assert "[pivot" not in done.stdout  # nothing after quit ran
+    assert done.stderr == ""

@@ -1,0 +1,154 @@
+"""The bot's flows end to end: signed HTTP into the app, the real Service asking loopback
+servers, cards posted to the recording fake of Slack's Web API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.blockkit import validate
+from bot.fake_slack import Posted
+from enrichment.model import Indicator, Report
+from enrichment.service import Service
+from enrichment.settings import Settings
+from tests.servers.dns_server import (  # noqa: F401
+    MOAS_IP,
+    QPDAR,
+    QPDAR_IP,
+    DnsServer,
+    dns_server_fixture,
+)
+from tests.slack_helpers import CHANNEL, SlackHarness, button, buttons, everything_posted
+
+
+def plain(posted: Posted) -> str:
+    """A message's text and blocks with defanging undone, for asserting facts."""
+    return json.dumps([posted.text, posted.blocks], ensure_ascii=False).replace("[.]", ".")
+
+
+@pytest.fixture
+async def service(dns_server: DnsServer, tmp_path: Path) -> AsyncIterator[Service]:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        sources=("dns", "asn"),
+        dns_servers=(dns_server.address,),
+        deadline=3.0,
+    )
+    async with Service(settings) as svc:
+        yield svc
+
+
+@pytest.fixture
+async def slack(service: Service) -> AsyncIterator[SlackHarness]:
+    async with SlackHarness(service) as harness:
+        yield harness
+
+
+async def test_slash_command_acks_first_then_updates_the_placeholder_in_place(
+    slack: SlackHarness, service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = asyncio.Event()
+    enrich = service.enrich
+
+    async def held(indicator: Indicator) -> Report:
+        await gate.wait()
+        return await enrich(indicator)
+
+    monkeypatch.setattr(service, "enrich", held)
+    response = await slack.command("qpdar[.]pw")
+    assert response.status_code == 200  # acknowledged while enrichment is still held
+    assert slack.fake.calls_to("chat.update") == []
+    gate.set()
+    await slack.settle()
+    (post,) = slack.fake.calls_to("chat.postMessage")
+    assert post.body["unfurl_links"] is False
+    assert post.body["unfurl_media"] is False
+    (card,) = slack.bot_messages()
+    assert card.version == 1  # the placeholder, updated once
+    assert slack.fake.calls_to("chat.update")[0].body["ts"] == card.ts
+    assert QPDAR_IP in plain(card)
+    assert "qpdar[.]pw" in card.text
+
+
+async def test_message_gets_exactly_one_threaded_reply_with_real_facts(
+    slack: SlackHarness,
+) -> None:
+    _, first = await slack.message("Locky C2: hxxp://qpdar[.]pw/main.php and qpdar[.]pw")
+    await slack.settle()
+    (reply,) = slack.bot_messages()
+    assert reply.thread_ts == first.ts
+    assert QPDAR_IP in plain(reply)
+    assert "qpdar.pw/main.php" in plain(reply)
+    assert "http://" not in json.dumps(reply.blocks)
+
+
+async def test_buttons_pivot_into_the_cards_thread(slack: SlackHarness) -> None:
+    await slack.command("qpdar[.]pw")
+    await slack.settle()
+    (card,) = slack.bot_messages()
+    await slack.click(card, button(card, "pivot:resolve"))
+    await slack.settle()
+    (result,) = slack.replies_to(card)
+    assert QPDAR_IP in plain(result)
+    await slack.click(result, button(result, "pivot:card"))
+    await slack.settle()
+    ip_card = slack.replies_to(card)[-1]
+    assert ip_card is not result
+    assert ip_card.thread_ts == card.ts  # still the card's thread, not the result's
+    assert "60117" in plain(ip_card)  # the IP's AS, from the asn source
+
+
+async def test_pivot_on_a_summary_line_opens_the_full_card_in_the_thread(
+    slack: SlackHarness,
+) -> None:
+    _, first = await slack.message("look at qpdar[.]pw")
+    await slack.settle()
+    (summary,) = slack.replies_to(first)
+    await slack.click(summary, button(summary, "pivot:card"))
+    await slack.settle()
+    card = slack.replies_to(first)[-1]
+    assert card is not summary
+    assert any(b["action_id"].startswith("pivot:resolve") for b in buttons(card))
+
+
+async def test_hostile_strings_never_reach_slack_unescaped(slack: SlackHarness) -> None:
+    hostile = (
+        "<!channel> <@U0ADMIN> see <http://qpdar.pw|qpdar.pw> \x1b[31m\x00\u202e "
+        + "A" * 10_000
+        + f" {MOAS_IP}"
+    )
+    await slack.message(hostile)
+    await slack.command(hostile[:3000])
+    await slack.command("qpdar[.]pw")  # its TXT record holds <!channel> and a link
+    await slack.command(MOAS_IP)  # its AS name holds <!channel> and a link
+    await slack.settle()
+    sent = everything_posted(slack.fake)
+    assert "<!channel>" not in sent
+    assert "<@U0ADMIN>" not in sent
+    assert "<http" not in sent
+    assert "\\u001b" not in sent and "\\u0000" not in sent and "\u202e" not in sent
+    messages = [m for m in slack.fake.by_bot()]
+    assert len(messages) >= 3
+    for message in messages:
+        assert validate(message.blocks, message.text) == [], message.text
+
+
+async def test_card_text_is_within_slack_limits_for_long_input(slack: SlackHarness) -> None:
+    response = await slack.command("x" * 10_000)
+    await slack.settle()
+    assert response.status_code == 200
+    (usage,) = slack.fake.calls_to("response_url")
+    assert usage.body["response_type"] == "ephemeral"
+    assert len(usage.body["text"]) < 3000
+
+
+async def test_a_lone_file_like_name_is_still_looked_up(slack: SlackHarness) -> None:
+    await slack.command("invoice.zip")
+    await slack.settle()
+    (card,) = slack.bot_messages(CHANNEL)
+    assert card.version == 1
+    assert "invoice[.]zip" in card.text

@@ -1,0 +1,181 @@
+"""Slack-side settings, button context in the cache, background work, deployment files."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.context import ButtonStore, Tasks, action_name
+from bot.settings import SLACK_API_URL, AutoMode, SlackSettings
+from enrichment.cache import Cache
+from enrichment.model import Indicator, Kind
+
+REPO = Path(__file__).resolve().parents[1]
+QPDAR = Indicator(Kind.DOMAIN, "qpdar.pw", "qpdar[.]pw")
+QPDAR_IP = Indicator(Kind.IPV4, "212.61.180.100", "212.61.180[.]100")
+
+
+def test_settings_from_env() -> None:
+    settings = SlackSettings.from_env(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-1",
+            "SLACK_SIGNING_SECRET": "s",
+            "PORT": "8080",
+            "PIVOT_SLACK_API_URL": "http://127.0.0.1:9/api",
+            "PIVOT_AUTO": "React",
+            "PIVOT_AUTO_MIN_SCORE": "50",
+            "PIVOT_AUTO_CHANNELS": "C1, C2,",
+            "PIVOT_ALLOWLIST": "Example.COM., corp.example",
+        }
+    )
+    assert settings.can_serve and not settings.socket_mode
+    assert settings.port == 8080
+    assert settings.api_url == "http://127.0.0.1:9/api/"
+    assert settings.auto is AutoMode.REACT
+    assert settings.auto_min_score == 50
+    assert settings.auto_channels == ("C1", "C2")
+    assert settings.allowlist == ("example.com", "corp.example")
+    assert "xoxb-1" not in repr(settings)
+
+
+def test_settings_defaults_and_modes() -> None:
+    empty = SlackSettings.from_env({})
+    assert (empty.api_url, empty.auto, empty.can_serve) == (SLACK_API_URL, AutoMode.REPLY, False)
+    socket = SlackSettings.from_env({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"})
+    assert socket.can_serve and socket.socket_mode
+    with pytest.raises(ValueError, match="PIVOT_AUTO"):
+        SlackSettings.from_env({"PIVOT_AUTO": "sometimes"})
+
+
+@pytest.mark.parametrize(
+    ("action", "name"),
+    [("pivot:resolve", "resolve"), ("pivot:resolve:3", "resolve"), ("card", "card"), ("x:12", "x")],
+)
+def test_action_name(action: str, name: str) -> None:
+    assert action_name(action) == name
+
+
+def test_button_context_round_trips_through_the_cache(tmp_path: Path) -> None:
+    cache = Cache(tmp_path)
+    store = ButtonStore(cache)
+    keys = store.maker("C1", QPDAR, known=[QPDAR_IP])
+    pivot_key = keys("resolve", "qpdar.pw", 2)
+    open_key = keys("card", "212.61.180.100", 1)
+    unknown_key = keys("card", "elsewhere.example", 1)
+    assert len({pivot_key, open_key, unknown_key}) == 3
+    assert all(re.fullmatch(r"[\w-]{12}", k) for k in (pivot_key, open_key))
+    pivot = store.load(pivot_key)
+    assert pivot is not None
+    assert (pivot.action, pivot.target, pivot.page, pivot.channel) == (
+        "resolve",
+        "qpdar.pw",
+        2,
+        "C1",
+    )
+    assert pivot.subject == QPDAR and pivot.target_indicator == QPDAR
+    opened = store.load(open_key)
+    assert opened is not None and opened.target_indicator == QPDAR_IP
+    unknown = store.load(unknown_key)
+    assert unknown is not None and unknown.target_indicator is None
+    assert store.load("nope") is None and store.load("x" * 500) is None
+    cache.close()
+
+
+def test_summary_buttons_take_their_subject_from_the_line(tmp_path: Path) -> None:
+    cache = Cache(tmp_path)
+    keys = ButtonStore(cache).maker("C1", None, known=[QPDAR, QPDAR_IP])
+    button = ButtonStore(cache).load(keys("card", "212.61.180.100", 1))
+    assert button is not None and button.subject == QPDAR_IP
+    cache.close()
+
+
+def test_expired_button_context_is_gone(tmp_path: Path) -> None:
+    cache = Cache(None)
+    store = ButtonStore(cache, ttl=0.0001)
+    key = store.maker("C1", QPDAR)("resolve", "qpdar.pw", 1)
+    cache.set(f"slack:button:{key}", None, 1)  # what expiry leaves behind
+    assert store.load(key) is None
+
+
+async def test_tasks_hand_failures_to_the_hook_and_wait_for_follow_ups() -> None:
+    tasks = Tasks()
+    seen: list[Exception] = []
+    done: list[str] = []
+
+    async def hook(exc: Exception) -> None:
+        seen.append(exc)
+
+    async def fails() -> None:
+        raise RuntimeError("bug")
+
+    async def chains() -> None:
+        await asyncio.sleep(0)
+        tasks.spawn(finishes(), hook)
+
+    async def finishes() -> None:
+        done.append("follow-up")
+
+    tasks.spawn(fails(), hook)
+    tasks.spawn(chains(), hook)
+    await tasks.drain()
+    assert [str(e) for e in seen] == ["bug"]
+    assert done == ["follow-up"]
+    assert len(tasks) == 0
+
+
+async def test_tasks_wait_with_timeout_never_cancels() -> None:
+    tasks = Tasks()
+    gate = asyncio.Event()
+
+    async def held() -> None:
+        await gate.wait()
+
+    async def hook(exc: Exception) -> None:
+        raise AssertionError(exc)
+
+    task = tasks.spawn(held(), hook)
+    assert await tasks.wait(0.01) is False
+    assert not task.cancelled()
+    gate.set()
+    assert await tasks.wait() is True
+
+
+def test_manifest_declares_what_the_bot_listens_to() -> None:
+    yaml = pytest.importorskip("yaml")
+    manifest = yaml.safe_load((REPO / "slack-manifest.yml").read_text())
+    features, settings = manifest["features"], manifest["settings"]
+    assert [c["command"] for c in features["slash_commands"]] == ["/pivot"]
+    assert features["shortcuts"][0]["callback_id"] == "pivot_message"
+    assert features["shortcuts"][0]["type"] == "message"
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
+        "commands",
+        "chat:write",
+        "channels:history",
+        "groups:history",
+        "im:history",
+        "reactions:write",
+        "files:write",
+    }
+    assert set(settings["event_subscriptions"]["bot_events"]) == {
+        "message.channels",
+        "message.groups",
+        "message.im",
+    }
+    assert settings["interactivity"]["is_enabled"] is True
+    assert settings["socket_mode_enabled"] is True
+
+
+def test_env_example_names_every_variable_the_code_reads() -> None:
+    example = (REPO / ".env.example").read_text()
+    names = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", example, flags=re.MULTILINE))
+    read = set()
+    for path in [*REPO.glob("bot/settings.py"), *REPO.glob("enrichment/settings.py")]:
+        read |= set(re.findall(r'"((?:SLACK|PIVOT|DOMAINTOOLS|PORT)[A-Z0-9_]*)"', path.read_text()))
+    read = {name for name in read if not name.endswith("_")}  # prefixes, not names
+    assert read <= names, read - names
+    procfile = (REPO / "Procfile").read_text()
+    assert re.search(r"^web: .*python -m bot serve", procfile, flags=re.MULTILINE)
+    assert re.search(r"^worker: .*python -m bot serve", procfile, flags=re.MULTILINE)
