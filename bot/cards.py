@@ -52,15 +52,11 @@ OPEN_BUTTONS_MAX = 20
 RAW_BUDGET = 7000
 RAW_CHUNK = 2900
 _TEMPLATE_FOR_KIND = {
+    **dict.fromkeys((Kind.IPV4, Kind.IPV6, Kind.CIDR), "ip"),
+    **dict.fromkeys((Kind.MD5, Kind.SHA1, Kind.SHA256), "hash"),
     Kind.DOMAIN: "domain",
-    Kind.IPV4: "ip",
-    Kind.IPV6: "ip",
-    Kind.CIDR: "ip",
     Kind.URL: "url",
     Kind.EMAIL: "email",
-    Kind.MD5: "hash",
-    Kind.SHA1: "hash",
-    Kind.SHA256: "hash",
 }
 _KIND_LABEL = {
     Kind.IPV4: "IPv4",
@@ -76,6 +72,8 @@ _KIND_LABEL = {
 
 @dataclass(frozen=True)
 class Message:
+    """A card ready to post: `text` is the escaped notification fallback."""
+
     text: str
     blocks: list[dict[str, Any]]
 
@@ -90,16 +88,16 @@ class Message:
 
 
 @dataclass(frozen=True)
-class Button:
+class _Button:
     action_id: Safe
     text: Safe
     value: Safe
 
 
 @dataclass(frozen=True)
-class Line:
+class _Line:
     text: Safe
-    button: Button | None = None
+    button: _Button | None = None
 
 
 # Public renderers ----------------------------------------------------------------------------
@@ -122,7 +120,7 @@ def report_card(report: Report, keys: KeyMaker) -> Message:
 
 def summary_card(reports: Sequence[Report], keys: KeyMaker, left_out: int = 0) -> Message:
     shown = list(reports[:SUMMARY_MAX])
-    lines = [Line(_summary_text(r), _open_button(r.indicator, keys)) for r in shown]
+    lines = [_Line(_summary_text(r), _open_button(r.indicator, keys)) for r in shown]
     more = max(0, len(reports) - len(shown)) + max(0, left_out)
     names = ", ".join(fit(r.indicator.defanged, 60) for r in shown)
     return _render("summary", lines=lines, total=len(shown) + more, more=more, names=Safe(names))
@@ -140,7 +138,7 @@ def pivot_card(page: PivotPage, keys: KeyMaker) -> Message:
         "pivot",
         page=page,
         title=_pivot_title(page.pivot),
-        lines=[Line(_item_text(i), _open_button(i.indicator, keys)) for i in head],
+        lines=[_Line(_item_text(i), _open_button(i.indicator, keys)) for i in head],
         rest=[Safe("\n".join(tail[n : n + 10])) for n in range(0, len(tail), 10)],
         first=first,
         last=last,
@@ -227,7 +225,7 @@ def _status_line(results: Mapping[str, SourceResult]) -> Safe:
     return Safe(" · ".join([*failed, *took]))
 
 
-def _pivot_buttons(pivots: Iterable[PivotOffer], keys: KeyMaker) -> list[Button]:
+def _pivot_buttons(pivots: Iterable[PivotOffer], keys: KeyMaker) -> list[_Button]:
     seen: set[tuple[str, str]] = set()
     counts: dict[str, int] = {}
     buttons = []
@@ -241,7 +239,7 @@ def _pivot_buttons(pivots: Iterable[PivotOffer], keys: KeyMaker) -> list[Button]
         count = f" ({fit(offer.count, 12)})" if offer.count is not None else ""
         text = Safe(fit(offer.label, 75 - len(count)) + count)
         buttons.append(
-            Button(Safe(f"pivot:{ident}{suffix}"), text, Safe(keys(offer.id, offer.target, 1)))
+            _Button(Safe(f"pivot:{ident}{suffix}"), text, Safe(keys(offer.id, offer.target, 1)))
         )
     return buttons
 
@@ -251,8 +249,8 @@ def _ident(raw: str) -> str:
     return kept[:64] or "pivot"
 
 
-def _open_button(ind: Indicator, keys: KeyMaker) -> Button:
-    return Button(Safe("pivot:card"), Safe("Open"), Safe(keys("card", ind.value, 1)))
+def _open_button(ind: Indicator, keys: KeyMaker) -> _Button:
+    return _Button(Safe("pivot:card"), Safe("Open"), Safe(keys("card", ind.value, 1)))
 
 
 def _summary_text(report: Report) -> Safe:
@@ -288,16 +286,16 @@ def _pivot_title(pivot: str) -> str:
     return pivot.replace("_", " ").strip().capitalize() or "Pivot"
 
 
-def _nav_buttons(page: PivotPage, last: int, keys: KeyMaker) -> list[Button]:
+def _nav_buttons(page: PivotPage, last: int, keys: KeyMaker) -> list[_Button]:
     subject = page.subject.value
     more = last < page.total if page.total is not None else len(page.items) >= page.page_size
     buttons = []
     if page.page > 1:
         value = Safe(keys(page.pivot, subject, page.page - 1))
-        buttons.append(Button(Safe("pivot:page_prev"), Safe("Previous page"), value))
+        buttons.append(_Button(Safe("pivot:page_prev"), Safe("Previous page"), value))
     if more and page.items:
         value = Safe(keys(page.pivot, subject, page.page + 1))
-        buttons.append(Button(Safe("pivot:page_next"), Safe("Next page"), value))
+        buttons.append(_Button(Safe("pivot:page_next"), Safe("Next page"), value))
     return buttons
 
 
