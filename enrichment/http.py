@@ -107,7 +107,7 @@ async def get_json(client: httpx.AsyncClient, url: str, **kwargs: Any) -> tuple[
         return status, None
     try:
         return status, json.loads(body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly nested hostile JSON
         if status == 200:
             raise Unavailable("answer was not JSON") from exc
         return status, None
