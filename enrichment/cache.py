@@ -154,5 +154,5 @@ class Cache:
         return value
 
     def close(self) -> None:
-        with contextlib.suppress(_FAILURES):
+        with contextlib.suppress(*_FAILURES):
             self._store.close()
