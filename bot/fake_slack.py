@@ -30,6 +30,7 @@ class Call:
     body: dict[str, Any]
     headers: dict[str, str]
     path: str = ""
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 @dataclass
@@ -93,8 +94,7 @@ class FakeSlack:
         class Handler(_Handler):
             owner = fake
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -312,6 +312,11 @@ class FakeSlack:
 
 def _err(error: str) -> dict[str, Any]:
     return {"ok": False, "error": error}
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # the default 5 drops bursts of connections for a second
+    daemon_threads = True
 
 
 class _Handler(BaseHTTPRequestHandler):
