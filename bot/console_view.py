@@ -65,7 +65,8 @@ class View:
     def _print_upload(self, title: str, content: bytes, in_thread: bool) -> None:
         text = terminal_safe(content.decode("utf-8", "replace"))
         lines = text.splitlines()
-        shown = [f"[file] {terminal_safe(title)} ({len(content)} bytes)", *lines[:15]]
+        cut = [line if len(line) <= WIDTH else line[: WIDTH - 1] + "…" for line in lines[:15]]
+        shown = [f"[file] {terminal_safe(title)} ({len(content)} bytes)", *cut]
         if len(lines) > 15:
             shown.append(f"… {len(lines) - 15} more lines")
         self._emit([*shown, ""], indent=in_thread)

@@ -14,7 +14,7 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -59,12 +59,15 @@ class Upload:
     thread_ts: str | None = None
 
 
-def _parse_body(raw: bytes, content_type: str) -> dict[str, Any]:
+def _parse_body(raw: bytes, content_type: str, query: str) -> dict[str, Any]:
+    """JSON or form arguments (slack_sdk sends some in the query string), JSON fields decoded."""
     text = raw.decode("utf-8", "replace")
+    body: dict[str, Any] = dict(parse_qsl(query, keep_blank_values=True))
     if "json" in content_type:
         data = json.loads(text or "{}")
-        return data if isinstance(data, dict) else {"_": data}
-    body: dict[str, Any] = dict(parse_qsl(text, keep_blank_values=True))
+        body.update(data if isinstance(data, dict) else {"_": data})
+    else:
+        body.update(parse_qsl(text, keep_blank_values=True))
     for key in JSON_FIELDS:
         if isinstance(body.get(key), str):
             with contextlib.suppress(ValueError):
@@ -148,10 +151,6 @@ class FakeSlack:
     def by_bot(self) -> list[Posted]:
         with self._lock:
             return [m for m in self.messages if m.user == self.user_id]
-
-    def find(self, channel: str, ts: str) -> Posted | None:
-        with self._lock:
-            return next((m for m in self.messages if m.channel == channel and m.ts == ts), None)
 
     def snapshot(self) -> tuple[list[Posted], list[tuple[str, str, str]], list[Upload]]:
         """Copies of the messages, reactions and uploads, safe to read while calls arrive."""
@@ -304,11 +303,6 @@ class FakeSlack:
         self._record(channel, body, user=self.user_id, to=to)
         return {"ok": True}
 
-    def replies(self, parent: Posted) -> Iterator[Posted]:
-        with self._lock:
-            found = [m for m in self.messages if m.thread_ts == parent.ts and m is not parent]
-        yield from found
-
 
 def _err(error: str) -> dict[str, Any]:
     return {"ok": False, "error": error}
@@ -332,17 +326,11 @@ class _Handler(BaseHTTPRequestHandler):
         content_type = self.headers.get("Content-Type") or ""
         if path.startswith("/upload/"):
             body: dict[str, Any] = {"_raw": raw}
-        else:  # slack_sdk sends some methods' arguments in the query string
-            body = {**dict(parse_qsl(url.query)), **_parse_body(raw, content_type)}
+        else:
+            body = _parse_body(raw, content_type, url.query)
         headers = {k.lower(): v for k, v in self.headers.items()}
         status, extra, answer = self.owner.handle(path, body, headers)
         self._send(status, extra, answer)
-
-    def do_GET(self) -> None:
-        path = urlsplit(self.path)
-        body = dict(parse_qsl(path.query))
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        self._send(*self.owner.handle(path.path, body, headers))
 
     def _send(self, status: int, extra: dict[str, str], answer: dict[str, Any]) -> None:
         data = json.dumps(answer).encode()

@@ -17,11 +17,11 @@ from enrichment.service import Service
 from enrichment.settings import Settings
 from tests.servers.dns_server import (  # noqa: F401
     MOAS_IP,
-    QPDAR,
     QPDAR_IP,
     DnsServer,
     dns_server_fixture,
 )
+from tests.servers.whois_server import WhoisServer, whois_server_fixture  # noqa: F401
 from tests.slack_helpers import CHANNEL, SlackHarness, button, buttons, everything_posted
 
 
@@ -152,3 +152,29 @@ async def test_a_lone_file_like_name_is_still_looked_up(slack: SlackHarness) -> 
     (card,) = slack.bot_messages(CHANNEL)
     assert card.version == 1
     assert "invoice[.]zip" in card.text
+
+
+async def test_long_raw_whois_goes_up_whole_as_a_defanged_file_in_the_thread(
+    dns_server: DnsServer, whois_server: WhoisServer, tmp_path: Path
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        sources=("dns", "whois"),
+        dns_servers=(dns_server.address,),
+        whois_server=whois_server.address,
+        deadline=3.0,
+    )
+    async with Service(settings) as service, SlackHarness(service) as slack:
+        await slack.command("hostile-registrant[.]com")
+        await slack.settle()
+        (card,) = slack.bot_messages()
+        await slack.click(card, button(card, "pivot:raw_whois"))
+        await slack.settle()
+        _, _, uploads = slack.fake.snapshot()
+    (upload,) = uploads
+    assert (upload.channel, upload.thread_ts) == (CHANNEL, card.ts)
+    text = upload.content.decode()
+    assert len(text) > 10_000  # whole, not cut to fit a card
+    assert "hostile-registrant[.]com" in text.lower()
+    assert "http://" not in text and "https://" not in text
+    assert slack.replies_to(card) == []  # the file is the answer; no card besides it

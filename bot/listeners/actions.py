@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cards import Message, error_card, pivot_card, report_card
 from bot.context import Button, Deps
+from bot.escape import clean, defang_text
 from bot.listeners._flow import post_or_respond, slack_error, spawn, tell
 from enrichment.errors import InvalidInput
 from enrichment.indicators import parse_indicator
@@ -106,7 +107,8 @@ def known(page: PivotPage) -> list[Indicator]:
 
 
 async def upload(client: AsyncWebClient, page: PivotPage, place: tuple[str, str]) -> bool:
-    """A long document as a text file in the thread; False when files are not allowed."""
+    """A long document, whole, as a text file in the thread (defanged, so no client turns a
+    line into a link); False when files are not allowed here."""
     channel, thread_ts = place
     safe = re.sub(r"[^\w.\[\]-]+", "_", page.subject.defanged)[:80]
     try:
@@ -115,7 +117,7 @@ async def upload(client: AsyncWebClient, page: PivotPage, place: tuple[str, str]
             thread_ts=thread_ts,
             filename=f"{page.pivot}-{safe}.txt",
             title=f"{page.pivot} {safe}",
-            content=page.text or "",
+            content=defang_text(clean(page.text or "", multiline=True)),
         )
     except SlackApiError as exc:
         if slack_error(exc) in {"missing_scope", "not_in_channel", "channel_not_found"}:
