@@ -2,9 +2,10 @@
 
 The console renders from it and the tests assert on it. It answers the methods the bot uses
 (auth.test, chat.postMessage/update/postEphemeral, reactions.add, conversations.info, the
-three steps of files_upload_v2) and response URLs under /response_url/<channel>/<user>/<n>,
-keeps every message it was sent (channel, ts, thread, text, blocks), and can be told to answer
-429 once for a method or not_in_channel for a channel.
+three steps of files_upload_v2, apps.connections.open when given a `socket_url`) and
+response URLs under /response_url/<channel>/<user>/<n>, keeps every message it was sent
+(channel, ts, thread, text, blocks), and can be told to answer 429 once for a method or
+not_in_channel for a channel.
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ class FakeSlack:
         self.reactions: list[tuple[str, str, str]] = []  # (channel, ts, name)
         self.uploads: dict[str, Upload] = {}
         self.outside: set[str] = set()  # channels the bot is not a member of
+        self.socket_url: str | None = None  # what apps.connections.open hands out
         self._failures: dict[str, tuple[int, int]] = {}  # method -> (status, retry_after)
         self._lock = threading.Condition()
         self._clock = itertools.count(1)
@@ -202,6 +204,7 @@ class FakeSlack:
             "chat.postEphemeral": self._ephemeral,
             "reactions.add": self._react,
             "conversations.info": self._info,
+            "apps.connections.open": self._socket,
             "files.getUploadURLExternal": self._upload_url,
             "files.completeUploadExternal": self._complete_upload,
         }.get(method)
@@ -274,6 +277,9 @@ class FakeSlack:
     def _info(self, body: dict[str, Any]) -> dict[str, Any]:
         channel = str(body.get("channel") or "")
         return {"ok": True, "channel": {"id": channel, "is_member": channel not in self.outside}}
+
+    def _socket(self, _body: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": self.socket_url} if self.socket_url else _err("not_allowed")
 
     def _upload_url(self, body: dict[str, Any]) -> dict[str, Any]:
         file_id = f"F{next(self._clock):06d}"

@@ -53,41 +53,42 @@ async def start_http(bot: Bot, host: str = "127.0.0.1", port: int = 0) -> tuple[
     return runner, int(bound)
 
 
-async def _until_stopped() -> None:
-    stop = asyncio.Event()
+def _stop_on_signals(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
 
 
-async def _serve_http(bot: Bot, host: str, port: int) -> None:
+async def serve_http(bot: Bot, host: str, port: int, stop: asyncio.Event) -> None:
     runner, bound = await start_http(bot, host, port)
     log.warning("serving Slack over HTTP on %s:%d%s", host, bound, PATH)
     try:
-        await _until_stopped()
+        await stop.wait()
     finally:
         await runner.cleanup()
 
 
-async def _serve_socket_mode(bot: Bot, app_token: str) -> None:
+async def serve_socket_mode(bot: Bot, app_token: str, stop: asyncio.Event) -> None:
     handler = AsyncSocketModeHandler(bot.app, app_token)
     await handler.connect_async()  # type: ignore[no-untyped-call]
     log.warning("connected to Slack in Socket Mode")
     try:
-        await _until_stopped()
+        await stop.wait()
     finally:
         await handler.close_async()  # type: ignore[no-untyped-call]
 
 
 async def serve(slack: SlackSettings, settings: Settings, host: str, port: int) -> None:
+    """Serve until SIGINT or SIGTERM, then give started pivots a moment to finish."""
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
     async with aiohttp.ClientSession() as session, Service(settings) as service:
         bot = build_app(slack, client=make_client(slack, session=session), service=service)
         try:
             if slack.app_token:
-                await _serve_socket_mode(bot, slack.app_token)
+                await serve_socket_mode(bot, slack.app_token, stop)
             else:
-                await _serve_http(bot, host, port)
+                await serve_http(bot, host, port, stop)
         finally:
             if not await bot.deps.tasks.wait(SHUTDOWN_GRACE):
                 log.warning("stopping with %d pivots unfinished", len(bot.deps.tasks))

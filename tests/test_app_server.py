@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import queue
 import re
@@ -11,14 +13,18 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import httpx
 import pytest
+from aiohttp import WSMsgType, web
 
 from bot import payloads, server
+from bot.app import Identity, build_app, make_client
 from bot.fake_slack import FakeSlack
+from bot.settings import SlackSettings
 from tests.servers.dns_server import QPDAR_IP, DnsServer, dns_server_fixture  # noqa: F401
-from tests.slack_helpers import SECRET
+from tests.slack_helpers import SECRET, FakeService
 
 REPO = Path(__file__).resolve().parents[1]
 SERVING = re.compile(r"serving Slack over HTTP on [\d.]+:(\d+)/slack/events")
@@ -110,3 +116,75 @@ def test_serve_refuses_to_start_without_what_it_needs(
     err = capsys.readouterr().err
     assert problem in err
     assert "xoxb-test" not in err
+
+
+class SocketModeSlack:
+    """Slack's side of Socket Mode on loopback: says hello, sends envelopes, records acks."""
+
+    def __init__(self, envelopes: list[dict[str, object]]) -> None:
+        self.envelopes = envelopes
+        self.acks: list[dict[str, object]] = []
+        self.all_acked = asyncio.Event()
+
+    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {}})
+        for envelope in self.envelopes:
+            await ws.send_json(envelope)
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                self.acks.append(json.loads(message.data))
+                if len(self.acks) == len(self.envelopes):
+                    self.all_acked.set()
+        return ws
+
+
+async def test_socket_mode_acks_envelopes_and_answers(fake: FakeSlack, tmp_path: Path) -> None:
+    command = payloads.slash_command(
+        "qpdar[.]pw", channel="C1", user="U1", response_url=fake.response_url("C1", "U1")
+    )
+    posted = fake.user_message("C1", "seen qpdar[.]pw")
+    event = json.loads(
+        payloads.message_event(
+            {"channel": "C1", "user": "U1", "text": posted.text, "ts": posted.ts}
+        )
+    )
+    slack_side = SocketModeSlack(
+        [
+            {
+                "envelope_id": "env-1",
+                "type": "slash_commands",
+                "accepts_response_payload": True,
+                "payload": dict(parse_qsl(command)),
+            },
+            {"envelope_id": "env-2", "type": "events_api", "payload": event, "retry_attempt": 0},
+        ]
+    )
+    app = web.Application()
+    app.router.add_get("/link", slack_side.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    fake.socket_url = f"ws://127.0.0.1:{runner.addresses[0][1]}/link"
+    service = FakeService(tmp_path / "cache")
+    settings = SlackSettings(bot_token="xoxb-test", app_token="xapp-test", api_url=fake.api_url)
+    bot = build_app(settings, client=make_client(settings), service=service, identity=Identity())
+    stop = asyncio.Event()
+    serving = asyncio.create_task(server.serve_socket_mode(bot, "xapp-test", stop))
+    try:
+        await asyncio.wait_for(slack_side.all_acked.wait(), timeout=10)
+        await bot.drain()
+    finally:
+        stop.set()
+        await serving
+        await bot.aclose()
+        await runner.cleanup()
+        service.close()
+    assert sorted(str(a["envelope_id"]) for a in slack_side.acks) == ["env-1", "env-2"]
+    (opened,) = fake.calls_to("apps.connections.open")
+    assert opened.headers["authorization"] == "Bearer xapp-test"
+    assert len(fake.calls_to("chat.update")) == 1  # the command's card
+    replies = [c for c in fake.calls_to("chat.postMessage") if c.body.get("thread_ts")]
+    assert [r.body["thread_ts"] for r in replies] == [posted.ts]
