@@ -79,7 +79,10 @@ class Settings:
         urls = {
             k[len("PIVOT_") : -len("_URL")].lower(): v.rstrip("/")
             for k, v in env.items()
-            if k.startswith("PIVOT_") and k.endswith("_URL") and not k.startswith("PIVOT_FEED_")
+            if k.startswith("PIVOT_")
+            and k.endswith("_URL")
+            and not k.startswith("PIVOT_FEED_")
+            and v.strip()
         }
         for special in ("rdap", "slack_api"):
             urls.pop(special, None)
