@@ -1,7 +1,60 @@
-"""Find indicators in free text. (Being written: see issue 2.)"""
+"""Find indicators in free text, make them canonical, and defang them for display.
+
+Decisions, each deliberate:
+
+- Input may be Slack's encoded `text` or plain text. `<http://x|x>`, which Slack sends when
+  someone typed the bare name x, is the domain x (or a URL when x has a path); other
+  `<url|label>` links are the URL, their label is read as text; `<mailto:a@b|a@b>` is the
+  address; `<@U..>`, `<#C..|name>`, `<!here>`, `<!subteam^..>` and `<!date^..>` are dropped;
+  `&amp; &lt; &gt;` are decoded once.
+- Refanged styles, alone and mixed: `[.] (.) {.} [dot] (dot) {dot}` with stray spaces, `\\.`,
+  full-width and ideographic dots between letters, `[@] (@) [at] (at)`, `[:] [://] [/] \\/`,
+  `hxxp hXXp hxtp fxp ttps`.
+- A domain ends in an ICANN public suffix (tldextract's bundled list, never fetched) and has
+  valid labels. Private suffixes (github.io, duckdns.org) are not suffixes here: the name a
+  registrar sold, which WHOIS and RDAP answer for, sits under the ICANN suffix.
+- A bare name whose suffix is also a common file extension (`invoice.zip`, `setup.py`,
+  `readme.md`) is a file; the same name defanged, Slack-linked, with a path or a scheme, or
+  typed alone to /pivot (`parse_indicator`) is a domain. A bare name followed by `(` is code
+  (`logger.info(`), one whose suffix is Capitalised is a sentence missing a space
+  (`done.Thanks`). Version numbers, dotted code, and IPs glued to other characters fail the
+  suffix or boundary checks. IPv4 with leading zeros is refused (some tools read it as octal);
+  an IPv6 address in free text needs at least one digit (`dead::beef` is a word game).
+- Values: domains lower-case ASCII (punycode) without trailing dot, so the Unicode and punycode
+  spellings of a name are one indicator; URLs keep path and query as written, with scheme and
+  host made canonical and trailing punctuation or unopened closing parentheses dropped; a host
+  with a path but no scheme gets `http://`; emails lower-case; hashes lower-case; CIDR with host
+  bits cleared. A URL's host and an email's domain are not reported again unless they also
+  appear on their own. Results are de-duplicated, in order of first appearance.
+- Defanged forms: every dot of a domain (`www[.]evil[.]com`: a half-defanged `www.evil` could
+  still be linked), only the last dot of an IPv4 address (`212.61.180[.]100`: no longer an
+  address, still readable), IPv6 unchanged (no client links a bare IPv6 address), URLs
+  `hxxp://host[.]defanged/path` with nested schemes broken too, emails `user[@]evil[.]com`.
+  An IDN shows in Unicode only when no label mixes scripts and no Cyrillic or Greek label could
+  pass for Latin (it must sit under a TLD of its own script); otherwise it stays punycode.
+- `make_indicator` does not refang: it takes values sources found, which are never defanged and
+  may legitimately contain `[` or `(`.
+- Linear time on any input: see `_indicator_scan`.
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
+from enrichment._indicator_names import canonical_domain, registered_domain
+from enrichment._indicator_scan import Found, Scanner
+from enrichment._indicator_text import prepare, refang
+from enrichment._indicator_values import (
+    DEFANGERS,
+    cidr_value,
+    email_value,
+    hash_kind,
+    ipv4_value,
+    ipv6_value,
+    url_value,
+)
+from enrichment.errors import InvalidInput
 from enrichment.model import Indicator, Kind
 
 __all__ = [
@@ -10,21 +63,59 @@ __all__ = [
     "defang",
     "extract_indicators",
     "make_indicator",
+    "parse_indicator",
+    "refang",
     "registered_domain",
 ]
 
-
-def extract_indicators(text: str) -> list[Indicator]:
-    raise NotImplementedError
+_CANONICAL: dict[Kind, Callable[[str], str | None]] = {
+    Kind.DOMAIN: canonical_domain,
+    Kind.IPV4: ipv4_value,
+    Kind.IPV6: ipv6_value,
+    Kind.CIDR: cidr_value,
+    Kind.URL: url_value,
+    Kind.EMAIL: email_value,
+}
 
 
 def defang(kind: Kind, value: str) -> str:
-    raise NotImplementedError
+    """The display form of a canonical value: safe to post, never a live link."""
+    defanger = DEFANGERS.get(kind)
+    return defanger(value) if defanger else value
+
+
+@functools.lru_cache(maxsize=4096)
+def _indicator(found: Found) -> Indicator:
+    kind, value = found
+    return Indicator(kind, value, defang(kind, value))
+
+
+def extract_indicators(text: str) -> list[Indicator]:
+    """Every indicator in `text`, de-duplicated, in order of first appearance."""
+    unique = dict.fromkeys(Scanner(prepare(text)))
+    return [_indicator(found) for found in unique]
+
+
+def parse_indicator(text: str) -> Indicator | None:
+    """The first indicator in a short user input (a /pivot or CLI argument), or None.
+
+    Unlike free text, a bare file-like name here is a domain: `invoice.zip` typed alone is
+    meant as one.
+    """
+    first = next(iter(Scanner(prepare(text), lenient=True)), None)
+    return _indicator(first) if first else None
+
+
+def _canonical(kind: Kind, value: str) -> str | None:
+    if kind in (Kind.MD5, Kind.SHA1, Kind.SHA256):
+        return value.lower() if hash_kind(value) is kind else None
+    return _CANONICAL[kind](value)
 
 
 def make_indicator(kind: Kind, value: str) -> Indicator:
-    raise NotImplementedError
-
-
-def registered_domain(domain: str) -> str | None:
-    raise NotImplementedError
+    """A canonical, defanged indicator from a value a source found (an A record's IP, a PTR
+    name). Raises InvalidInput when `value` is not a valid `kind`."""
+    canonical = _canonical(Kind(kind), value.strip())
+    if canonical is None:
+        raise InvalidInput(f"not a valid {Kind(kind).value}")
+    return Indicator(Kind(kind), canonical, defang(Kind(kind), canonical))

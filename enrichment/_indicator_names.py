@@ -1,0 +1,163 @@
+"""Domain names: validity under the public suffix list, IDNA, registrable domain, display form.
+
+Only ICANN suffixes count (tldextract's bundled snapshot, never fetched): a name must end in
+one and have a label of its own in front of it. Private suffixes (github.io, blogspot.com,
+duckdns.org) are ordinary names here, because WHOIS and RDAP, which consume
+`registered_domain`, only know the ICANN registrable domain.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+import idna
+import tldextract
+
+MAX_NAME = 253
+_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+_LABEL = r"(?!-)[a-z0-9-]{1,63}+(?<!-)"
+_LABELS = re.compile(rf"(?:{_LABEL}\.)++{_LABEL}")
+
+# Public suffixes that are also everyday file names; a bare `setup.py` is a file, not a host.
+# Suffixes much used for real hosts (.ai, .cc, .in, .ml, .app, .pt) are deliberately absent.
+FILE_SUFFIXES = frozenset(
+    {"zip", "mov", "py", "md", "sh", "pl", "pm", "rs", "ps", "so", "pub", "tf", "one", "run"}
+    | {"properties", "fish"}
+)
+
+# Scripts that can spell a Latin-looking name: shown in Unicode only under a TLD of their own.
+_LOOKALIKE_SCRIPTS = frozenset({"CYRILLIC", "GREEK"})
+_SCRIPT_ALIASES = {
+    "CJK": "HAN",
+    "HIRAGANA": "HAN",
+    "KATAKANA": "HAN",
+    "KATAKANA-HIRAGANA": "HAN",
+    "IDEOGRAPHIC": "HAN",
+    "HANGUL": "HAN",
+}
+# Latin letters that pass for plain ASCII ones (dotless i, long s, kra, middle-dot l).
+_LATIN_LOOKALIKES = frozenset("ıſĸŀ")
+
+
+@functools.cache
+def _rules() -> frozenset[str]:
+    """The ICANN suffix rules (`co.uk`, `*.ck`, `!www.ck`), names in ASCII (punycode) form."""
+    out: set[str] = set()
+    for rule in _EXTRACT.tlds:
+        prefix = rule[:2] if rule.startswith("*.") else rule[:1] if rule.startswith("!") else ""
+        name = rule[len(prefix) :]
+        out.add(prefix + (name if name.isascii() else _to_ascii(name) or name))
+    return frozenset(out)
+
+
+@functools.cache
+def _tlds() -> frozenset[str]:
+    """Every last label of a suffix rule."""
+    return frozenset(rule.rsplit(".", 1)[-1].lstrip("!*") for rule in _rules())
+
+
+def _is_suffix(name: str) -> bool:
+    """True when `name` is itself a public suffix, so nobody can register it."""
+    rules = _rules()
+    if name in rules:
+        return True
+    parent = name.partition(".")[2]
+    return f"*.{parent}" in rules and f"!{name}" not in rules
+
+
+def _to_ascii(name: str) -> str | None:
+    try:
+        return idna.encode(name, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return None
+
+
+def _punycode_ok(label: str) -> bool:
+    try:
+        label[4:].encode("ascii").decode("punycode")
+    except (UnicodeError, ValueError):
+        return False
+    return True
+
+
+def _labels_ok(name: str) -> bool:
+    if not _LABELS.fullmatch(name):
+        return False
+    return "xn--" not in name or all(
+        _punycode_ok(label) for label in name.split(".") if label.startswith("xn--")
+    )
+
+
+@functools.lru_cache(maxsize=16384)
+def canonical_domain(name: str) -> str | None:
+    """`name` lower-case, in ASCII (punycode) form, without a trailing dot; None if invalid."""
+    name = name[:-1] if name.endswith(".") else name
+    if not name or len(name) > MAX_NAME:
+        return None
+    ascii_name = name.lower() if name.isascii() else _to_ascii(name)
+    if ascii_name is None or len(ascii_name) > MAX_NAME or "." not in ascii_name:
+        return None
+    if ascii_name.rsplit(".", 1)[1] not in _tlds() or not _labels_ok(ascii_name):
+        return None
+    return None if _is_suffix(ascii_name) else ascii_name
+
+
+def registered_domain(domain: str) -> str | None:
+    """The registrable domain of `domain` (`a.b.example.co.uk` -> `example.co.uk`).
+
+    None for a bare public suffix or a name that is not valid.
+    """
+    name = canonical_domain(domain)
+    if name is None:
+        return None
+    parts = _EXTRACT(name)
+    return f"{parts.domain}.{parts.suffix}"
+
+
+def looks_like_file(name: str) -> bool:
+    """True when a canonical `name` reads as a file name (`invoice.zip`, `setup.py`), not
+    `www.setup.py` nor `shop.com.pl` (whose suffix is `com.pl`)."""
+    if name.rsplit(".", 1)[-1] not in FILE_SUFFIXES or name.startswith("www."):
+        return False
+    return not _is_suffix(".".join(name.rsplit(".", 2)[-2:]))
+
+
+def _script(char: str) -> str:
+    if char.isascii():
+        return "LATIN" if char.isalpha() else "COMMON"
+    if char in _LATIN_LOOKALIKES:
+        return "LATIN-LOOKALIKE"
+    word = unicodedata.name(char, "UNKNOWN").split(" ", 1)[0]
+    if word == "LATIN" and not "\u00c0" <= char <= "\u017f":
+        return "LATIN-EXTENDED"
+    return _SCRIPT_ALIASES.get(word, word)
+
+
+def _label_scripts(label: str) -> set[str]:
+    return {_script(c) for c in label} - {"COMMON"}
+
+
+def _safe_to_show(unicode_name: str) -> bool:
+    labels = unicode_name.split(".")
+    tld_scripts = _label_scripts(labels[-1])
+    for label in labels:
+        scripts = _label_scripts(label)
+        if len(scripts) > 1 or scripts & {"LATIN-LOOKALIKE", "LATIN-EXTENDED", "UNKNOWN"}:
+            return False
+        if scripts & _LOOKALIKE_SCRIPTS and scripts != tld_scripts:
+            return False
+    return True
+
+
+@functools.lru_cache(maxsize=4096)
+def display_domain(name: str) -> str:
+    """The form to show: Unicode for a readable IDN, punycode where it could deceive."""
+    if "xn--" not in name:
+        return name
+    try:
+        unicode_name = idna.decode(name)
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return name
+    return unicode_name if _safe_to_show(unicode_name) else name

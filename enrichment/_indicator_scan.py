@@ -1,0 +1,206 @@
+"""One regex pass over prepared text, then cheap validation of each candidate.
+
+The pattern is linear on any input: every unbounded repetition is possessive, and each one
+that starts a candidate sits behind a lookbehind that refuses to start inside a run of the
+same characters, so a failed attempt never rescans what an earlier attempt consumed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+
+from enrichment._indicator_names import canonical_domain, looks_like_file
+from enrichment._indicator_text import DOT, SLOT_CLOSE, SLOT_OPEN, Prepared
+from enrichment._indicator_values import (
+    cidr_value,
+    email_value,
+    hash_kind,
+    ipv4_value,
+    ipv6_value,
+    url_value,
+)
+from enrichment.model import Kind
+
+Found = tuple[Kind, str]
+
+_URL_CHAR = rf"[^\s<>\"'`|\\^{{}}\[\]{SLOT_OPEN}{SLOT_CLOSE}]"
+# `_` may sit inside a name's run (it is split off in Python) but never just before one, so a
+# run is only ever scanned from its start.
+_NAME = rf"[\w\-]++(?:[.{DOT}][\w\-]++)++"
+# Every match starts with one character that is not an ASCII letter or digit (the text gets a
+# leading space), which lets the regex engine skip through words in its fast loop. The gate
+# then refuses, in one scan, a plain word or number that ends in a space or punctuation: most
+# of any chat. The alternatives, tried in order, each guard their own start; a name made of
+# digits and dots alone (`10.0`, `4.2.1`, `7.5/10`) is a number, never a domain.
+_PATTERN = rf"""
+[^0-9A-Za-z](?=[\w:{SLOT_OPEN}\-])
+(?![0-9A-Za-z]{{1,31}}+(?:[\s,;!?)'"*~>\]}}|=&]|\.\s|$))
+(?:
+ (?P<slot>{SLOT_OPEN}(?P<slot_id>\d{{1,9}}+){SLOT_CLOSE})
+|(?P<url>(?<![0-9A-Za-z])(?i:https?|ftp)://(?:\[[0-9A-Fa-f:.]++\])?{_URL_CHAR}*+)
+|(?P<email>(?<![0-9A-Za-z_.%+\-{DOT}])[0-9A-Za-z_.%+\-{DOT}]++@{_NAME})
+|(?P<ipv4>(?<![0-9A-Za-z.{DOT}])(?P<ip4>\d{{1,3}}+(?:[.{DOT}]\d{{1,3}}+){{3}})
+    (?![0-9A-Za-z]|[.{DOT}]\d)
+    (?:(?P<cidr4>/\d{{1,3}}+)(?![0-9A-Za-z/]|[.{DOT}]\d)
+      |(?P<ip4path>(?::\d{{1,5}}+)?/(?![\d/]){_URL_CHAR}*+))?)
+|(?P<ipv6>(?<![0-9A-Za-z:.{DOT}])
+    (?P<ip6>(?:[0-9A-Fa-f]{{0,4}}+:){{2,7}}+(?:\d{{1,3}}+(?:\.\d{{1,3}}+){{3}}|[0-9A-Fa-f]{{1,4}}+)?)
+    (?P<cidr6>/\d{{1,3}}+)?(?![0-9A-Za-z:]))
+|(?P<hash>(?<![0-9A-Za-z])[0-9A-Fa-f]{{32}}(?:[0-9A-Fa-f]{{8}}(?:[0-9A-Fa-f]{{24}})?)?
+    (?![0-9A-Za-z]))
+|(?P<domain>(?<![\w\-.@/\\$%{DOT}])(?![\d.{DOT}]++(?![\w\-]))(?P<name>{_NAME})
+    (?:(?P<path>(?::\d{{1,5}}+)?/{_URL_CHAR}*+)|(?=(?P<call>\()))?)
+)"""
+PATTERN = re.compile(_PATTERN, re.VERBOSE)
+_ASCII_NAME = re.compile(
+    rf"(?<![0-9A-Za-z\-.{DOT}])[0-9A-Za-z\-]++(?:[.{DOT}][0-9A-Za-z\-]++)++(?P<end>$)?"
+)
+_URL_TRAILER = ".,;:!?*~"
+_EDGES = "_-"
+_MAX_FALLBACK = 1024
+
+
+def trim_url(url: str) -> str:
+    """Drop the punctuation a sentence puts after a URL, and closing parentheses it did not
+    open (Markdown's `[x](http://y)`, a parenthetical aside)."""
+    end = len(url)
+    unopened = url.count(")") - url.count("(")
+    while end:
+        last = url[end - 1]
+        if last in _URL_TRAILER or (last == ")" and unopened > 0):
+            unopened -= last == ")"
+            end -= 1
+        else:
+            break
+    return url[:end]
+
+
+def _url(raw: str, italic: bool = False) -> tuple[Found, ...]:
+    """`italic`: the URL follows an `_` that, Markdown-style, may close after it."""
+    raw = trim_url(raw)
+    if italic and raw.endswith("_"):
+        raw = trim_url(raw[:-1])
+    value = url_value(raw.replace(DOT, "."))
+    return ((Kind.URL, value),) if value else ()
+
+
+def _preceded_by(match: re.Match[str], group: str, char: str) -> bool:
+    start = match.start(group)
+    return start > 0 and match.string[start - 1] == char
+
+
+def _unitalic(path: str) -> str:
+    path = trim_url(path)
+    return path[:-1] if path.endswith("_") else path
+
+
+def _titled(label: str) -> bool:
+    return len(label) > 1 and label[0].isupper() and label[1:].islower()
+
+
+def _address(kind: Kind, network: str | None, raw: str) -> tuple[Found, ...]:
+    if network:
+        return ((Kind.CIDR, network),)
+    value = ipv4_value(raw) if kind is Kind.IPV4 else ipv6_value(raw)
+    return ((kind, value),) if value else ()
+
+
+class Scanner:
+    """Finds indicators in one prepared text. `lenient` takes a bare file-like name as a
+    domain: what someone typed as the whole argument of /pivot is meant as one."""
+
+    def __init__(self, prepared: Prepared, *, lenient: bool = False) -> None:
+        self.prepared = prepared
+        self.lenient = lenient
+        self._handlers: dict[str, Callable[[re.Match[str]], Iterable[Found]]] = {
+            "slot": self._slot,
+            "url": lambda m: _url(m["url"], _preceded_by(m, "url", "_")),
+            "email": self._email,
+            "ipv4": self._ipv4,
+            "ipv6": self._ipv6,
+            "hash": self._hash,
+            "domain": self._domain,
+        }
+
+    def __iter__(self) -> Iterator[Found]:
+        seen: set[tuple[str | None, str]] = set()
+        handlers = self._handlers
+        for match in PATTERN.finditer(" " + self.prepared.text):
+            group = match.lastgroup
+            key = (group, match[group or 0])
+            if key not in seen:  # a repeat costs one set lookup, however hostile the text
+                seen.add(key)
+                yield from handlers[group or "slot"](match)
+
+    def _nested(self, text: str) -> Iterable[Found]:
+        return Scanner(Prepared(text, self.prepared.links), lenient=self.lenient)
+
+    def _slot(self, match: re.Match[str]) -> tuple[Found, ...]:
+        value = url_value(self.prepared.links[int(match["slot_id"])])
+        return ((Kind.URL, value),) if value else ()
+
+    def _email(self, match: re.Match[str]) -> Iterable[Found]:
+        local, _, domain = match["email"].replace(DOT, ".").rpartition("@")
+        if domain.endswith("_"):  # Markdown's _italic_
+            local, domain = local.removeprefix("_"), domain.rstrip("_")
+        value = email_value(f"{local}@{domain}")
+        if value:
+            return ((Kind.EMAIL, value),)
+        # an impossible mailbox at a real domain still names the domain
+        return self._name(match["email"].rpartition("@")[2].strip(_EDGES))
+
+    def _ipv4(self, match: re.Match[str]) -> tuple[Found, ...]:
+        ip = match["ip4"].replace(DOT, ".")
+        if match["ip4path"]:
+            return _url("http://" + ip + match["ip4path"])
+        network = cidr_value(ip + match["cidr4"]) if match["cidr4"] else None
+        return _address(Kind.IPV4, network, ip)
+
+    def _ipv6(self, match: re.Match[str]) -> tuple[Found, ...]:
+        raw = match["ip6"]
+        if not raw.strip(":abcdefABCDEF") and not self.lenient:
+            return ()  # no digit at all: `dead::beef`, `add:bed:cafe` read as words
+        network = cidr_value(raw + match["cidr6"]) if match["cidr6"] else None
+        return _address(Kind.IPV6, network, raw)
+
+    def _hash(self, match: re.Match[str]) -> tuple[Found, ...]:
+        raw = match["hash"]
+        kind = hash_kind(raw)
+        return ((kind, raw.lower()),) if kind else ()
+
+    def _domain(self, match: re.Match[str]) -> Iterable[Found]:
+        name, path, call = match["name"], match["path"], match["call"]
+        if "_" in name:  # `_evil.com_`, `_1.2.3.4_`, `sample_<md5>.exe`: read the pieces
+            if path and name.startswith("_"):
+                path = _unitalic(path)
+            return self._nested(name.replace("_", " ") + (path or call or ""))
+        if path:
+            return self._name_with_path(name.lstrip("-"), path)
+        if call and DOT not in name and not self.lenient:
+            return ()  # `logger.info(`: code
+        return self._name(name.strip("-"))
+
+    def _name_with_path(self, name: str, path: str) -> tuple[Found, ...]:
+        found = _url("http://" + name + path)
+        if not found and not name.isascii() and len(name) <= _MAX_FALLBACK:
+            tails = [m for m in _ASCII_NAME.finditer(name) if m["end"] is not None]
+            found = tuple(f for m in tails for f in _url("http://" + m[0] + path))
+        return found
+
+    def _name(self, name: str) -> tuple[Found, ...]:
+        value = self._bare_name(name)
+        if value:
+            return ((Kind.DOMAIN, value),)
+        if name.isascii() or len(name) > _MAX_FALLBACK:
+            return ()
+        parts = (self._bare_name(m[0]) for m in _ASCII_NAME.finditer(name))
+        return tuple((Kind.DOMAIN, v) for v in parts if v)  # `访问evil.com`: CJK needs no spaces
+
+    def _bare_name(self, name: str) -> str | None:
+        value = canonical_domain(name.replace(DOT, "."))
+        if value is None or DOT in name or self.lenient:
+            return value
+        if looks_like_file(value) or _titled(name.rpartition(".")[2]):
+            return None  # `setup.py`, and `done.Thanks` typed without a space
+        return value
