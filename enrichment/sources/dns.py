@@ -8,7 +8,6 @@ cache lifetime is the records' own TTL, clamped to [1 min, 1 day].
 from __future__ import annotations
 
 import asyncio
-import functools
 import ipaddress
 from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
@@ -91,22 +90,8 @@ class DnsSource(Source):
         return Finding(_FACTS["PTR"](reply.records), ttl=clamp_ttl(reply.ttl))
 
 
-def _registrable(value: str) -> str | None:
-    try:
-        return registered_domain(value)
-    except NotImplementedError:  # TEMPORARY shim until enrichment.indicators lands (issue 2)
-        return _shim_extractor()(value).top_domain_under_public_suffix or None
-
-
-@functools.cache
-def _shim_extractor() -> Any:
-    import tldextract
-
-    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
-
-
 def _parent_of(value: str) -> dns.name.Name | None:
-    parent = _registrable(value)
+    parent = registered_domain(value)
     if parent is None or parent == value.rstrip(".").lower():
         return None
     return parse_name(parent)
