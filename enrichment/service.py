@@ -181,7 +181,7 @@ class Service:
             )
 
     async def _cached(self, source: Source, target: Indicator) -> Outcome:
-        key = Cache.key("source", source.name, target.kind.value, target.value)
+        key = Cache.key("source", source.name, target.kind.value, source.cache_subject(target))
         return await self.cache.get_or_compute(
             key, lambda: self._ask(source, target), ttl_of=lambda outcome: outcome[1]
         )

@@ -190,3 +190,16 @@ async def test_internal_names_never_reach_third_parties(
     assert upstreams.requests == []
     assert whois_server.queries == []
     assert not [q for q in dns_server.queries if "cymru" in q[0]]
+
+
+async def test_names_of_one_registration_share_its_rdap_and_whois_lookup(
+    tmp_path: Path, dns_server: DnsServer, upstreams: HttpServer, whois_server: WhoisServer
+) -> None:
+    async with Service(settings_for(tmp_path, dns_server, upstreams, whois_server)) as service:
+        names = ("qpdar.pw", "www.qpdar.pw", "a.b.qpdar.pw")
+        reports = await asyncio.gather(
+            *(service.enrich(make_indicator(Kind.DOMAIN, n)) for n in names)
+        )
+    assert {r.facts["registrar"] for r in reports} == {rdap_data.QPDAR_FACTS["registrar"]}
+    assert len(upstreams.requests_to("/rdap/domain/qpdar.pw")) == 1
+    assert whois_server.queries.count("qpdar.pw") == 1

@@ -15,6 +15,7 @@ from typing import ClassVar
 
 import httpx
 
+from enrichment.indicators import registered_domain
 from enrichment.model import Finding, Indicator, Kind
 from enrichment.settings import Settings
 
@@ -40,6 +41,9 @@ class Source(ABC):
     # kind -> source name: for these kinds, run only when that source did not answer "ok"
     # (WHOIS for IPs is a fallback for RDAP).
     fallback_of: ClassVar[Mapping[Kind, str]] = {}
+    # True when a domain's answer holds for its whole registration (RDAP, WHOIS): the cache
+    # then keys on the registrable domain, so www.x.pw and mail.x.pw share one lookup.
+    per_registration: ClassVar[bool] = False
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -47,6 +51,11 @@ class Source(ABC):
     @classmethod
     def configured(cls, settings: Settings) -> bool:
         return all(getattr(settings, key, None) for key in cls.keys)
+
+    def cache_subject(self, indicator: Indicator) -> str:
+        if self.per_registration and indicator.kind is Kind.DOMAIN:
+            return registered_domain(indicator.value) or indicator.value
+        return indicator.value
 
     def accepts(self, indicator: Indicator) -> bool:
         return indicator.kind in self.kinds

@@ -48,6 +48,7 @@ class RdapSource(Source):
     timeout = 6.0
     auto = True
     third_party = True
+    per_registration = True
 
     def __init__(self, ctx: Context, *, bootstrap_dir: Path | None = None) -> None:
         super().__init__(ctx)

@@ -52,6 +52,7 @@ class WhoisSource(Source):
     ttl = 24 * 3600.0
     timeout = 8.0
     fallback_of: ClassVar[Mapping[Kind, str]] = {Kind.IPV4: "rdap", Kind.IPV6: "rdap"}
+    per_registration = True
 
     def __init__(self, ctx: Context, *, client: WhoisClient | None = None) -> None:
         super().__init__(ctx)
