@@ -34,7 +34,7 @@ _NAME = rf"[\w\-]++(?:[.{DOT}][\w\-]++)++"
 # of any chat. The alternatives, tried in order, each guard their own start; a name made of
 # digits and dots alone (`10.0`, `4.2.1`, `7.5/10`) is a number, never a domain.
 _PATTERN = rf"""
-[^0-9A-Za-z](?=[\w:{SLOT_OPEN}\-])
+[^0-9A-Za-z](?=[\w{SLOT_OPEN}\-]|::)
 (?![0-9A-Za-z]{{1,31}}+(?:[\s,;!?)'"*~>\]}}|=&]|\.\s|$))
 (?:
  (?P<slot>{SLOT_OPEN}(?P<slot_id>\d{{1,9}}+){SLOT_CLOSE})
@@ -53,9 +53,7 @@ _PATTERN = rf"""
     (?:(?P<path>(?::\d{{1,5}}+)?/{_URL_CHAR}*+)|(?=(?P<call>\()))?)
 )"""
 PATTERN = re.compile(_PATTERN, re.VERBOSE)
-_ASCII_NAME = re.compile(
-    rf"(?<![0-9A-Za-z\-.{DOT}])[0-9A-Za-z\-]++(?:[.{DOT}][0-9A-Za-z\-]++)++(?P<end>$)?"
-)
+_NON_ASCII = re.compile(r"[^\x00-\x7f]++")
 _URL_TRAILER = ".,;:!?*~"
 _EDGES = "_-"
 _MAX_FALLBACK = 1024
@@ -181,21 +179,19 @@ class Scanner:
             return ()  # `logger.info(`: code
         return self._name(name.strip("-"))
 
-    def _name_with_path(self, name: str, path: str) -> tuple[Found, ...]:
+    def _name_with_path(self, name: str, path: str) -> Iterable[Found]:
         found = _url("http://" + name + path)
-        if not found and not name.isascii() and len(name) <= _MAX_FALLBACK:
-            tails = [m for m in _ASCII_NAME.finditer(name) if m["end"] is not None]
-            found = tuple(f for m in tails for f in _url("http://" + m[0] + path))
-        return found
+        if found or name.isascii() or len(name) > _MAX_FALLBACK:
+            return found
+        return self._nested(_NON_ASCII.sub(" ", name) + path)
 
-    def _name(self, name: str) -> tuple[Found, ...]:
+    def _name(self, name: str) -> Iterable[Found]:
         value = self._bare_name(name)
         if value:
             return ((Kind.DOMAIN, value),)
         if name.isascii() or len(name) > _MAX_FALLBACK:
             return ()
-        parts = (self._bare_name(m[0]) for m in _ASCII_NAME.finditer(name))
-        return tuple((Kind.DOMAIN, v) for v in parts if v)  # `访问evil.com`: CJK needs no spaces
+        return self._nested(_NON_ASCII.sub(" ", name))  # `访问evil.com`: CJK needs no spaces
 
     def _bare_name(self, name: str) -> str | None:
         value = canonical_domain(name.replace(DOT, "."))

@@ -31,7 +31,6 @@ _FANGED_SCHEME = re.compile(
     r"[hHfF](?<![A-Za-z0-9].)(?:(?<=[hH])(?:[xX][xXtT]|[tT][xX])|(?<=[fF])[xX])[pP]"
 )
 _HEADLESS_SCHEME = re.compile(r"[tT](?<![A-Za-z0-9].)(?=[tT][pP][sS]?:/)")  # ttps://
-_UNFANG = str.maketrans("xX", "tT")
 _FIXED = (("[:]", ":"), ("[://]", "://"), ("[/]", "/"), ("\\/", "/"))
 
 
@@ -117,11 +116,15 @@ def _squeeze(text: str, mark: str) -> str:
 
 
 def _unfang_scheme(match: re.Match[str]) -> str:
+    """`hXXp` -> `http`, `HXXP` -> `HTTP`, when a scheme separator follows."""
     end = match.end()
     following = match.string[end : end + 3]
     if following[:1] in ("s", "S"):
         following = following[1:]
-    return match[0].translate(_UNFANG) if following.startswith(":/") else match[0]
+    if not following.startswith(":/"):
+        return match[0]
+    plain = "ftp" if match[0][0] in "fF" else "http"
+    return plain.upper() if match[0].isupper() else plain
 
 
 def prepare(text: str) -> Prepared:
