@@ -111,28 +111,22 @@ class Scanner:
     def __init__(self, prepared: Prepared, *, lenient: bool = False) -> None:
         self.prepared = prepared
         self.lenient = lenient
-        self._handlers: dict[str, Callable[[re.Match[str]], Iterable[Found]]] = {
-            "slot": self._slot,
-            "url": lambda m: _url(m["url"], _preceded_by(m, "url", "_")),
-            "email": self._email,
-            "ipv4": self._ipv4,
-            "ipv6": self._ipv6,
-            "hash": self._hash,
-            "domain": self._domain,
-        }
 
     def __iter__(self) -> Iterator[Found]:
         seen: set[tuple[str | None, str]] = set()
-        handlers = self._handlers
+        handlers = _HANDLERS
         for match in PATTERN.finditer(" " + self.prepared.text):
             group = match.lastgroup
             key = (group, match[group or 0])
             if key not in seen:  # a repeat costs one set lookup, however hostile the text
                 seen.add(key)
-                yield from handlers[group or "slot"](match)
+                yield from handlers[group or "slot"](self, match)
 
     def _nested(self, text: str) -> Iterable[Found]:
         return Scanner(Prepared(text, self.prepared.links), lenient=self.lenient)
+
+    def _url(self, match: re.Match[str]) -> tuple[Found, ...]:
+        return _url(match["url"], _preceded_by(match, "url", "_"))
 
     def _slot(self, match: re.Match[str]) -> tuple[Found, ...]:
         value = url_value(self.prepared.links[int(match["slot_id"])])
@@ -200,3 +194,14 @@ class Scanner:
         if looks_like_file(value) or _titled(name.rpartition(".")[2]):
             return None  # `setup.py`, and `done.Thanks` typed without a space
         return value
+
+
+_HANDLERS: dict[str, Callable[[Scanner, re.Match[str]], Iterable[Found]]] = {
+    "slot": Scanner._slot,
+    "url": Scanner._url,
+    "email": Scanner._email,
+    "ipv4": Scanner._ipv4,
+    "ipv6": Scanner._ipv6,
+    "hash": Scanner._hash,
+    "domain": Scanner._domain,
+}

@@ -25,12 +25,12 @@ _MARKUP = re.compile(
 _DOT_FORMS = re.compile(r"[\[({][ \t]{0,2}+(?:\.|(?i:dot))[ \t]{0,2}+[\])}]")
 _WIDE_DOTS = re.compile(r"[\uff0e\u3002\uff61](?<=\w.)(?=[A-Za-z0-9])")  # evil。com
 _AT_FORMS = re.compile(r"[\[({][ \t]{0,2}+(?:@|(?i:at))[ \t]{0,2}+[\])}]")
-# hxxp, hXXp, hxtp, htxp, fxp (the lookbehind sits after the first letter so the regex engine
-# can skip ahead to candidate letters instead of trying every position).
+# What may stand before `:/` (or `s:/`) as a defanged scheme: hxxp, hXXp, hxtp, htxp, fxp, and
+# ttp with its h dropped. Looked for only just before each `:/`, which is fast to find.
 _FANGED_SCHEME = re.compile(
-    r"[hHfF](?<![A-Za-z0-9].)(?:(?<=[hH])(?:[xX][xXtT]|[tT][xX])|(?<=[fF])[xX])[pP]"
+    r"(?:[hH](?:[xX][xXtT]|[tT][xX])[pP]|[fF][xX][pP]|[tT][tT][pP])(?=[sS]?$)"
 )
-_HEADLESS_SCHEME = re.compile(r"[tT](?<![A-Za-z0-9].)(?=[tT][pP][sS]?:/)")  # ttps://
+_SEPARATOR = re.compile(":/")
 _FIXED = (("[:]", ":"), ("[://]", "://"), ("[/]", "/"), ("\\/", "/"))
 
 
@@ -43,7 +43,7 @@ class Prepared:
 
 
 def _without_reserved(text: str) -> str:
-    if any(c in text for c in (DOT, SLOT_OPEN, SLOT_CLOSE, _AT)):
+    if not text.isascii() and any(c in text for c in (DOT, SLOT_OPEN, SLOT_CLOSE, _AT)):
         return text.translate(_RESERVED)
     return text
 
@@ -91,48 +91,60 @@ class _Markup:
 
 
 def _refang_styles(text: str) -> str:
-    for fanged, plain in _FIXED:
-        if fanged in text:
-            text = text.replace(fanged, plain)
-    text = _DOT_FORMS.sub(DOT, text)
+    """Each pass runs only when a cheap test says it can change something."""
+    if "[" in text or "\\" in text:
+        for fanged, plain in _FIXED:
+            if fanged in text:
+                text = text.replace(fanged, plain)
+    if "[" in text or "(" in text or "{" in text:
+        text = _AT_FORMS.sub(_AT, _DOT_FORMS.sub(DOT, text))
     if "\\." in text:
         text = text.replace("\\.", DOT)
-    if any(wide in text for wide in "\uff0e\u3002\uff61"):
-        text = _WIDE_DOTS.sub(DOT, text)
-    if DOT in text:
-        text = _squeeze(text, DOT)
-    text = _AT_FORMS.sub(_AT, text)
-    if _AT in text:
-        text = _squeeze(text, _AT).replace(_AT, "@")
-    text = _FANGED_SCHEME.sub(_unfang_scheme, text)
-    return _HEADLESS_SCHEME.sub("ht", text)
+    if not text.isascii():
+        if any(wide in text for wide in "\uff0e\u3002\uff61"):
+            text = _WIDE_DOTS.sub(DOT, text)
+        if DOT in text:
+            text = _squeeze(text, DOT)
+        if _AT in text:
+            text = _squeeze(text, _AT).replace(_AT, "@")
+    return _unfang_schemes(text) if ":/" in text else text
 
 
 def _squeeze(text: str, mark: str) -> str:
     """Drop the stray spaces people leave around a bracketed dot or at: `evil [.] com`."""
-    for _ in range(2):
-        text = text.replace(" " + mark, mark).replace(mark + " ", mark)
+    for spaced in (" " + mark, mark + " ", " " + mark, mark + " "):
+        if spaced in text:
+            text = text.replace(spaced, mark)
     return text
 
 
-def _unfang_scheme(match: re.Match[str]) -> str:
-    """`hXXp` -> `http`, `HXXP` -> `HTTP`, when a scheme separator follows."""
-    end = match.end()
-    following = match.string[end : end + 3]
-    if following[:1] in ("s", "S"):
-        following = following[1:]
-    if not following.startswith(":/"):
-        return match[0]
-    plain = "ftp" if match[0][0] in "fF" else "http"
-    return plain.upper() if match[0].isupper() else plain
+def _plain_scheme(fanged: str) -> str:
+    """`hXXp` -> `http`, `HXXP` -> `HTTP`, `fxp` -> `ftp`, `ttp` -> `http`."""
+    plain = "ftp" if fanged[0] in "fF" else "http"
+    return plain.upper() if fanged.isupper() else plain
+
+
+def _unfang_schemes(text: str) -> str:
+    parts: list[str] = []
+    done = 0
+    for separator in _SEPARATOR.finditer(text):
+        head_start = max(done, separator.start() - 5)
+        head = text[head_start : separator.start()]
+        fanged = _FANGED_SCHEME.search(head)
+        start = head_start + fanged.start() if fanged else 0
+        if fanged and not (start and text[start - 1].isascii() and text[start - 1].isalnum()):
+            parts += (text[done:start], _plain_scheme(fanged[0]))
+            done = start + len(fanged[0])
+    return "".join([*parts, text[done:]]) if parts else text
 
 
 def prepare(text: str) -> Prepared:
     """Scannable text: markup resolved, entities decoded, every defang style refanged."""
     text = _without_reserved(text)
+    if "<" not in text:
+        return Prepared(_refang_styles(unescape(text)), ())
     markup = _Markup()
-    if "<" in text:
-        text = _MARKUP.sub(markup, text)
+    text = _MARKUP.sub(markup, text)
     return Prepared(_refang_styles(unescape(text)), tuple(markup.links))
 
 

@@ -39,6 +39,8 @@ ADVERSARIAL = {
     "(dot)": "a(dot)",
     "http://": "http://",
     "hxxp[:]//": "hxxp[:]//a[.]",
+    "hxxp:/": "hxxp:/",
+    ":/": ":/",
     "a-": "a-",
     "_a.": "_a.",
     "a_b.c/": "a_b.c/",
@@ -57,8 +59,7 @@ WHOLE_TEXT_PATTERNS = [
     _indicator_text._DOT_FORMS,
     _indicator_text._WIDE_DOTS,
     _indicator_text._AT_FORMS,
-    _indicator_text._FANGED_SCHEME,
-    _indicator_text._HEADLESS_SCHEME,
+    _indicator_text._SEPARATOR,
 ]
 
 

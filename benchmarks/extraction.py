@@ -1,0 +1,307 @@
+"""Indicator extraction: Pivot against iocextract and ioc-finder (run by hand, not by pytest).
+
+    python benchmarks/extraction.py [--size 3000000] [--cap 4] [--seed 7]
+
+Prints, for each tool: throughput in MB/s over a generated multi-megabyte SOC chat corpus
+(benchmarks/corpus.py: defanged, Slack-linked and plain indicators among chatter, reports,
+MISP lines and logs), one call per chat message as the bot makes them, and its ratio to
+Pivot; precision, recall and F1 per kind on the same corpus, every message of which is
+labelled; and the time on adversarial inputs of 10 KB and 100 KB with the growth between
+them. Peers run the adversarial inputs in a subprocess stopped at `--cap` seconds.
+
+Scoring is the same for every tool: each value found is refanged and made canonical with
+Pivot's own normaliser (lower-case hosts, punycode, `http://` added to a scheme-less URL), so
+a peer loses nothing to spelling. ioc-finder is told the project's convention (no domains
+taken out of URLs or email addresses, no addresses out of CIDR ranges, Unicode names on);
+iocextract has no extractor for domains or CIDR ranges: shown as n/a.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import logging
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.corpus import Message, corpus
+from enrichment.errors import InvalidInput
+from enrichment.indicators import Kind, extract_indicators, make_indicator, refang
+
+Pair = tuple[str, str]
+KINDS = [k.value for k in Kind]
+ADVERSARIAL = {
+    "a.a.a.": "a.",
+    "[.][.]": "[.]",
+    "a[.]a[.]": "a[.]",
+    "digits and dots": "1.",
+    "12.34.": "12.34.",
+    "@@@": "@",
+    "a@a@": "a@",
+    "<<<": "<",
+    ":::": ":",
+    "[[[": "[",
+    "hex": "0123456789abcdef",
+    "http://": "http://",
+}
+SIZES = (10_000, 100_000)
+
+
+def pivot(text: str) -> list[Pair]:
+    return [(i.kind.value, i.value) for i in extract_indicators(text)]
+
+
+def iocextract_pairs(text: str) -> list[Pair]:
+    import iocextract
+
+    found = [("url", u) for u in iocextract.extract_urls(text, refang=True)]
+    found += [("ipv6" if ":" in ip else "ipv4", ip) for ip in iocextract.extract_ips(text, True)]
+    found += [("email", e) for e in iocextract.extract_emails(text, refang=True)]
+    found += [("md5", h) for h in iocextract.extract_md5_hashes(text)]
+    found += [("sha1", h) for h in iocextract.extract_sha1_hashes(text)]
+    found += [("sha256", h) for h in iocextract.extract_sha256_hashes(text)]
+    return found
+
+
+IOC_FINDER_KEYS = {
+    "domains": "domain",
+    "ipv4s": "ipv4",
+    "ipv6s": "ipv6",
+    "ipv4_cidrs": "cidr",
+    "ipv6_cidrs": "cidr",
+    "urls": "url",
+    "email_addresses": "email",
+    "md5s": "md5",
+    "sha1s": "sha1",
+    "sha256s": "sha256",
+}
+
+
+def ioc_finder_pairs(text: str) -> list[Pair]:
+    from ioc_finder import find_iocs
+
+    found = find_iocs(
+        text,
+        parse_domain_from_url=False,
+        parse_from_url_path=False,
+        parse_domain_from_email_address=False,
+        parse_address_from_cidr=False,
+        parse_unicode_iocs=True,
+        included_ioc_types=list(IOC_FINDER_KEYS),
+    )
+    return [(IOC_FINDER_KEYS[key], str(v)) for key, values in found.items() for v in values]
+
+
+TOOLS: dict[str, Callable[[str], list[Pair]]] = {
+    "Pivot": pivot,
+    "iocextract": iocextract_pairs,
+    "ioc-finder": ioc_finder_pairs,
+}
+SUPPORTED = {
+    "Pivot": set(KINDS),
+    "iocextract": set(KINDS) - {"domain", "cidr"},
+    "ioc-finder": set(KINDS),
+}
+
+
+def normalise(pair: Pair) -> Pair:
+    kind, raw = pair
+    text = refang(raw.strip())
+    if kind == "url" and "://" not in text:
+        text = "http://" + text
+    try:
+        return kind, make_indicator(Kind(kind), text).value
+    except InvalidInput:
+        return kind, text.lower()
+
+
+@dataclass
+class Run:
+    seconds: float
+    found: list[set[Pair]]
+
+
+def run_tool(tool: Callable[[str], list[Pair]], messages: list[Message]) -> Run:
+    outputs = []
+    start = time.perf_counter()
+    for message in messages:
+        outputs.append(tool(message.text))
+    seconds = time.perf_counter() - start
+    return Run(seconds, [{normalise(p) for p in out} for out in outputs])
+
+
+@dataclass(frozen=True)
+class Score:
+    precision: float
+    recall: float
+    f1: float
+
+
+def scores(messages: list[Message], run: Run) -> dict[str, Score]:
+    tp: collections.Counter[str] = collections.Counter()
+    fp: collections.Counter[str] = collections.Counter()
+    fn: collections.Counter[str] = collections.Counter()
+    for message, found in zip(messages, run.found, strict=True):
+        for kind, _ in found & message.expected:
+            tp[kind] += 1
+        for kind, _ in found - message.expected:
+            fp[kind] += 1
+        for kind, _ in message.expected - found:
+            fn[kind] += 1
+    out = {}
+    for kind in [*KINDS, "all"]:
+        t, p, n = (
+            (sum(c.values()) for c in (tp, fp, fn))
+            if kind == "all"
+            else (tp[kind], fp[kind], fn[kind])
+        )
+        precision = t / (t + p) if t + p else 0.0
+        recall = t / (t + n) if t + n else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        out[kind] = Score(precision, recall, f1)
+    return out
+
+
+# --- adversarial inputs ----------------------------------------------------------------------
+
+
+def _child(tool: str, path: str) -> None:
+    """Run one tool once on a file; print the seconds it took (imports excluded)."""
+    logging.disable(logging.CRITICAL)
+    function = TOOLS[tool]
+    function("warm up qpdar[.]pw")
+    print("ready", flush=True)
+    text = Path(path).read_text(encoding="utf-8")
+    start = time.perf_counter()
+    function(text)
+    print(json.dumps(time.perf_counter() - start), flush=True)
+
+
+def timed_in_subprocess(tool: str, text: str, cap: float) -> float | None:
+    """Seconds `tool` needs on `text`, or None when it was still running at `cap`."""
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", encoding="utf-8", delete=False) as f:
+        f.write(text)
+    command = [sys.executable, __file__, "--child", tool, f.name]
+    try:
+        with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as child:
+            assert child.stdout is not None
+            child.stdout.readline()  # imports done
+            try:
+                out, _ = child.communicate(timeout=cap)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.communicate()
+                return None
+        return float(out.strip())
+    finally:
+        Path(f.name).unlink()
+
+
+def timed_here(text: str) -> float:
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        pivot(text)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def adversarial(tool: str, cap: float) -> dict[str, list[float | None]]:
+    results: dict[str, list[float | None]] = {}
+    for name, unit in ADVERSARIAL.items():
+        times: list[float | None] = []
+        for size in SIZES:
+            text = unit * (size // len(unit))
+            if times and times[-1] is None:
+                times.append(None)  # the smaller input already hit the cap
+            elif tool == "Pivot":
+                times.append(timed_here(text))
+            else:
+                times.append(timed_in_subprocess(tool, text, cap))
+        results[name] = times
+        print(".", end="", file=sys.stderr, flush=True)
+    return results
+
+
+# --- report ----------------------------------------------------------------------------------
+
+
+def _secs(value: float | None, cap: float) -> str:
+    return f"> {cap:g} s" if value is None else f"{value * 1000:.1f} ms"
+
+
+def print_throughput(runs: dict[str, Run], megabytes: float, messages: int) -> None:
+    print(f"\nThroughput: {megabytes:.2f} MB, {messages} messages, one call per message")
+    base = megabytes / runs["Pivot"].seconds
+    for name, run in runs.items():
+        rate = megabytes / run.seconds
+        print(f"  {name:11} {run.seconds:7.2f} s  {rate:7.2f} MB/s   Pivot is {base / rate:5.1f}x")
+
+
+def print_scores(table: dict[str, dict[str, Score]]) -> None:
+    tools = list(table)
+    print("\nPrecision / recall / F1 per kind (every message labelled)")
+    print("  kind    " + "".join(f"{t:>24}" for t in tools))
+    for kind in [*KINDS, "all"]:
+        cells = []
+        for tool in tools:
+            s = table[tool][kind]
+            supported = kind == "all" or kind in SUPPORTED[tool]
+            cells.append(f"{s.precision:.3f} {s.recall:.3f} {s.f1:.3f}" if supported else "n/a")
+        print(f"  {kind:8}" + "".join(f"{c:>24}" for c in cells))
+
+
+def print_adversarial(results: dict[str, dict[str, list[float | None]]], cap: float) -> None:
+    print(f"\nAdversarial inputs: time at {SIZES[0] // 1000} KB / {SIZES[1] // 1000} KB (growth)")
+    tools = list(results)
+    print("  input          " + "".join(f"{t:>30}" for t in tools))
+    for name in ADVERSARIAL:
+        cells = []
+        for tool in tools:
+            small, large = results[tool][name]
+            growth = f"x{large / max(small, 1e-6):.1f}" if small and large else "-"
+            cells.append(f"{_secs(small, cap)} / {_secs(large, cap)} ({growth})")
+        print(f"  {name:15}" + "".join(f"{c:>30}" for c in cells))
+    for tool in tools:
+        large_times = [r[1] for r in results[tool].values()]
+        worst = None if None in large_times else max(t for t in large_times if t is not None)
+        growths = [r[1] / max(r[0], 1e-6) for r in results[tool].values() if r[0] and r[1]]
+        most = f", largest growth x{max(growths):.1f}" if growths else ""
+        print(f"  worst at 100 KB, {tool}: {_secs(worst, cap)}{most}")
+
+
+def _args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=3_000_000, help="corpus size in characters")
+    parser.add_argument("--cap", type=float, default=4.0, help="seconds before a peer is stopped")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = _args()
+    if args.child:
+        _child(*args.child)
+        return
+    logging.disable(logging.CRITICAL)
+    messages = corpus(args.size, seed=args.seed)
+    megabytes = sum(len(m.text.encode()) + 1 for m in messages) / 1e6
+    for tool in TOOLS.values():
+        tool("warm up: hxxp://qpdar[.]pw/main.php 212.61.180[.]100")
+    runs = {name: run_tool(tool, messages) for name, tool in TOOLS.items()}
+    print_throughput(runs, megabytes, len(messages))
+    print_scores({name: scores(messages, run) for name, run in runs.items()})
+    print_adversarial({tool: adversarial(tool, args.cap) for tool in TOOLS}, args.cap)
+
+
+if __name__ == "__main__":
+    main()
