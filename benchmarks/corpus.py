@@ -413,6 +413,23 @@ _CHATTER = (
     "it's the 3rd time this week :face_palm:",
     "deadbeef cafe babe, lol",
     "exported report.pdf and timeline.xlsx to the case",
+    "filter on `host.name` and `user.name`, then group by `agent.id`",
+    "the `source.ip` and `destination.ip` fields are empty for these",
+    "`dns.question.name` is what you want, not `url.domain`",
+    "UA: Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0.0.0 Safari/537.36",
+    "powershell -nop -w hidden -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAIABOAGUAdAAuAFcA",
+    "host is on Windows 10.0.19045.3570, the DC on 6.1.7601.24546",
+    "rewrote the parser in node.js, see parser.ts and utils.go",
+    "ok.Thanks, will do",
+    "krbtgt/CORP.LOCAL@CORP.LOCAL ticket requests spiked at 3 a.m.",
+    "CN=svc_backup,OU=Service Accounts,DC=corp,DC=local was added to Domain Admins",
+    "p.s. the VPN is flaky again, see Q1.2024.pdf",
+)
+# Rarer lines that no extractor can get right: a code attribute that is also a valid domain.
+_AMBIGUOUS = (
+    "`request.host` is spoofed in all of those",
+    "bump `cfg.live` to true before the demo",
 )
 _ANALYST = (
     "can someone check {0}? looks like the same actor",
@@ -427,6 +444,10 @@ _ANALYST = (
     "> {0}\nthat one again",
     "sandbox says {0} drops {1}",
     "<!here> new phish, sender {0}, link {1}",
+    "IOCs: {0},{1},{2}",
+    "攻击者使用了{0}作为C2，回连地址{1}",
+    "Домен {0} резолвится в {1}, проверьте",
+    "From: Billing Dept &lt;{0}&gt;\nSubject: invoice overdue",
 )
 _REPORT = (
     "The loader beacons to {url} every 300 seconds and falls back to {ip} over 443/tcp. "
@@ -460,6 +481,15 @@ _LOGS = (
     '"Mozilla/5.0 (Windows NT 10.0; Win64; x64)"',
     "process=powershell.exe parent=winword.exe sha1={sha1} remote={ip}:443 user=CORP\\bob",
     "2024-03-05 10:22:35,123 WARN mail: rejected from={email} relay={ip6_plain}",
+    '{ip} - - [05/Mar/2024:10:22:36 +0000] "GET /admin.php HTTP/1.1" 404 162 "-" '
+    '"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0"',
+    "Sysmon 22 DnsQuery: QueryName: {domain} QueryStatus: 0 QueryResults: ::ffff:{ip_mapped};",
+    "1709634153.123456\tCHhAvVGS1DHFjwGM9\t{int_ip}\t51234\t{ip}\t53\tudp\tdns\t{domain}",
+    "Received: from mail.{domain} (mail.{domain} [{ip}]) by mx.google.com with ESMTPS id "
+    "x12si3456789wmb.12.2024.03.05.10.22.33",
+    "4624 An account was successfully logged on. Account Name: bob Source Network Address: {ip}",
+    "git: fixed in commit {sha1}, deployed with build 2024.03.05.1",
+    '{{"event":"proxy","url":"{url_json}","client":"{int_ip}","bytes":{n}}}',
 )
 _SLACK = (
     "blocked <http://{d}|{d}> at the proxy",
@@ -518,6 +548,16 @@ def _log(g: Gen) -> Message:
         if "{" + key + "}" in template:
             values[key] = value
             labels.add((kind, value))
+    if "{url_json}" in template:
+        url = g.url()
+        values["url_json"] = url.replace("/", "\\/")
+        labels.add(("url", url))
+    if "{ip_mapped}" in template:
+        values["ip_mapped"] = ip = g.ipv4()
+        labels.add(("ipv6", f"::ffff:{ip}"))
+    if "mail.{domain}" in template:  # the log names the host, not the bare domain
+        labels.discard(("domain", values["domain"]))
+        labels |= {("domain", f"mail.{values['domain']}"), ("domain", "mx.google.com")}
     return Message(template.format(**values), frozenset(labels))
 
 
@@ -549,6 +589,8 @@ def _analyst(g: Gen) -> Message:
 
 
 def _chatter(g: Gen) -> Message:
+    if g.rng.random() < 0.004:
+        return Message(g.pick(_AMBIGUOUS), frozenset())
     text = g.pick(_CHATTER).format(n=g.rng.randint(1, 99999), uid="U024BE7LH", name=g.pick(_FIRST))
     return Message(text, frozenset())
 

@@ -27,6 +27,11 @@ FILE_SUFFIXES = frozenset(
     | {"properties", "fish"}
 )
 
+# Suffixes that are also the commonest leaves of log field paths (Elastic's `host.name`,
+# `user.email`, `agent.id`): a bare name of plain words ending in one is a field.
+FIELD_SUFFIXES = frozenset({"name", "id", "email"})
+_FIELD_PATH = re.compile(r"[a-z]++(?:\.[a-z]++)*+")
+
 # Scripts that can spell a Latin-looking name: shown in Unicode only under a TLD of their own.
 _LOOKALIKE_SCRIPTS = frozenset({"CYRILLIC", "GREEK"})
 _SCRIPT_ALIASES = {
@@ -117,9 +122,13 @@ def registered_domain(domain: str) -> str | None:
 
 
 def looks_like_file(name: str) -> bool:
-    """True when a canonical `name` reads as a file name (`invoice.zip`, `setup.py`), not
-    `www.setup.py` nor `shop.com.pl` (whose suffix is `com.pl`)."""
-    if name.rsplit(".", 1)[-1] not in FILE_SUFFIXES or name.startswith("www."):
+    """True when a canonical `name` reads as a file name (`invoice.zip`, `setup.py`) or a
+    field path (`host.name`, `user.email`, `agent.id`); not `www.setup.py`, `shop.com.pl`
+    (whose suffix is `com.pl`) nor `detik-news.id` (a hyphen or digit is no field's)."""
+    head, _, last = name.rpartition(".")
+    if last in FIELD_SUFFIXES and _FIELD_PATH.fullmatch(head):
+        return True
+    if last not in FILE_SUFFIXES or name.startswith("www."):
         return False
     return not _is_suffix(".".join(name.rsplit(".", 2)[-2:]))
 

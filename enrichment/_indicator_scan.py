@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 
 from enrichment._indicator_names import canonical_domain, looks_like_file
-from enrichment._indicator_text import DOT, SLOT_CLOSE, SLOT_OPEN, Prepared
+from enrichment._indicator_text import DOT, SLOT_CLOSE, SLOT_OPEN, UNSPACED, Prepared
 from enrichment._indicator_values import (
     cidr_value,
     email_value,
@@ -24,7 +24,13 @@ from enrichment.model import Kind
 
 Found = tuple[Kind, str]
 
-_URL_CHAR = rf"[^\s<>\"'`|\\^{{}}\[\]{SLOT_OPEN}{SLOT_CLOSE}]"
+# A comma ends a URL when what follows it starts another indicator (`a.com/x,b.org,1.2.3.4`).
+# A name followed by `@` is the local part of an address that is not valid, never a domain.
+_NEXT_INDICATOR = (
+    r"[,~*_'\"`(]{0,3}"
+    rf"(?:(?i:https?|ftp)://|[\w\-]{{1,63}}+[.@{DOT}]|[0-9A-Fa-f]{{32}}|(?:[0-9A-Fa-f]{{0,4}}+:){{2}})"
+)
+_URL_CHAR = rf"(?:[^\s<>\"'`|\\^{{}}\[\],{SLOT_OPEN}{SLOT_CLOSE}{UNSPACED}]|,(?!{_NEXT_INDICATOR}))"
 # `_` may sit inside a name's run (it is split off in Python) but never just before one, so a
 # run is only ever scanned from its start.
 _NAME = rf"[\w\-]++(?:[.{DOT}][\w\-]++)++"
@@ -32,7 +38,9 @@ _NAME = rf"[\w\-]++(?:[.{DOT}][\w\-]++)++"
 # leading space), which lets the regex engine skip through words in its fast loop. The gate
 # then refuses, in one scan, a plain word or number that ends in a space or punctuation: most
 # of any chat. The alternatives, tried in order, each guard their own start; a name made of
-# digits and dots alone (`10.0`, `4.2.1`, `7.5/10`) is a number, never a domain.
+# digits and dots alone (`10.0`, `4.2.1`, `7.5/10`) is a number, never a domain, and a dotted
+# quad after `Word/` is a product's version (`Chrome/120.0.0.0`), not an address (squid's
+# `HIER_DIRECT/1.2.3.4` is one).
 _PATTERN = rf"""
 [^0-9A-Za-z](?=[\w{SLOT_OPEN}\-]|::)
 (?![0-9A-Za-z]{{1,31}}+(?:[\s,;!?)'"*~>\]}}|=&]|\.\s|$))
@@ -40,7 +48,7 @@ _PATTERN = rf"""
  (?P<slot>{SLOT_OPEN}(?P<slot_id>\d{{1,9}}+){SLOT_CLOSE})
 |(?P<url>(?<![0-9A-Za-z])(?i:https?|ftp)://(?:\[[0-9A-Fa-f:.]++\])?{_URL_CHAR}*+)
 |(?P<email>(?<![0-9A-Za-z_.%+\-{DOT}])[0-9A-Za-z_.%+\-{DOT}]++@{_NAME})
-|(?P<ipv4>(?<![0-9A-Za-z.{DOT}])(?P<ip4>\d{{1,3}}+(?:[.{DOT}]\d{{1,3}}+){{3}})
+|(?P<ipv4>(?<![0-9A-Za-z.{DOT}])(?<![a-z]/)(?P<ip4>\d{{1,3}}+(?:[.{DOT}]\d{{1,3}}+){{3}})
     (?![0-9A-Za-z]|[.{DOT}]\d)
     (?:(?P<cidr4>/\d{{1,3}}+)(?![0-9A-Za-z/]|[.{DOT}]\d)
       |(?P<ip4path>(?::\d{{1,5}}+)?/(?![\d/]){_URL_CHAR}*+))?)
@@ -50,10 +58,11 @@ _PATTERN = rf"""
 |(?P<hash>(?<![0-9A-Za-z])[0-9A-Fa-f]{{32}}(?:[0-9A-Fa-f]{{8}}(?:[0-9A-Fa-f]{{24}})?)?
     (?![0-9A-Za-z]))
 |(?P<domain>(?<![\w\-.@/\\$%{DOT}])(?![\d.{DOT}]++(?![\w\-]))(?P<name>{_NAME})
-    (?:(?P<path>(?::\d{{1,5}}+)?/{_URL_CHAR}*+)|(?=(?P<call>\()))?)
+    (?:(?P<path>(?::\d{{1,5}}+)?/{_URL_CHAR}*+)|(?=(?P<call>\()))?(?!@))
 )"""
 PATTERN = re.compile(_PATTERN, re.VERBOSE)
-_NON_ASCII = re.compile(r"[^\x00-\x7f]++")
+_FOREIGN = re.compile(rf"[^\x00-\x7f{DOT}]++")
+_GLUED_TAIL = re.compile(rf"(?:[.{DOT}][{UNSPACED}]++)++$")
 _URL_TRAILER = ".,;:!?*~"
 _EDGES = "_-"
 _MAX_FALLBACK = 1024
@@ -91,6 +100,11 @@ def _preceded_by(match: re.Match[str], group: str, char: str) -> bool:
 def _unitalic(path: str) -> str:
     path = trim_url(path)
     return path[:-1] if path.endswith("_") else path
+
+
+def _unglued(name: str) -> str:
+    """`evil.com.作为`: drop the labels a sentence end glued on in a script without spaces."""
+    return _GLUED_TAIL.sub("", name) if len(name) <= _MAX_FALLBACK else name
 
 
 def _titled(label: str) -> bool:
@@ -136,7 +150,7 @@ class Scanner:
         local, _, domain = match["email"].replace(DOT, ".").rpartition("@")
         if domain.endswith("_"):  # Markdown's _italic_
             local, domain = local.removeprefix("_"), domain.rstrip("_")
-        value = email_value(f"{local}@{domain}")
+        value = email_value(f"{local}@{domain}") or email_value(f"{local}@{_unglued(domain)}")
         if value:
             return ((Kind.EMAIL, value),)
         # an impossible mailbox at a real domain still names the domain
@@ -164,7 +178,7 @@ class Scanner:
     def _domain(self, match: re.Match[str]) -> Iterable[Found]:
         name, path, call = match["name"], match["path"], match["call"]
         if "_" in name:  # `_evil.com_`, `_1.2.3.4_`, `sample_<md5>.exe`: read the pieces
-            if path and name.startswith("_"):
+            if path:  # an opening `_` in the name closes after the path
                 path = _unitalic(path)
             return self._nested(name.replace("_", " ") + (path or call or ""))
         if path:
@@ -175,24 +189,24 @@ class Scanner:
 
     def _name_with_path(self, name: str, path: str) -> Iterable[Found]:
         found = _url("http://" + name + path)
-        if found or name.isascii() or len(name) > _MAX_FALLBACK:
+        if found or len(name) > _MAX_FALLBACK or not _FOREIGN.search(name):
             return found
-        return self._nested(_NON_ASCII.sub(" ", name) + path)
+        return self._nested(_FOREIGN.sub(" ", name) + path)
 
     def _name(self, name: str) -> Iterable[Found]:
         value = self._bare_name(name)
         if value:
             return ((Kind.DOMAIN, value),)
-        if name.isascii() or len(name) > _MAX_FALLBACK:
+        if len(name) > _MAX_FALLBACK or not _FOREIGN.search(name):
             return ()
-        return self._nested(_NON_ASCII.sub(" ", name))  # `访问evil.com`: CJK needs no spaces
+        return self._nested(_FOREIGN.sub(" ", name))  # an invalid name: try its ASCII pieces
 
     def _bare_name(self, name: str) -> str | None:
         value = canonical_domain(name.replace(DOT, "."))
         if value is None or DOT in name or self.lenient:
             return value
         if looks_like_file(value) or _titled(name.rpartition(".")[2]):
-            return None  # `setup.py`, and `done.Thanks` typed without a space
+            return None  # `setup.py`, `host.name`, and `done.Thanks` typed without a space
         return value
 
 

@@ -24,6 +24,13 @@ _MARKUP = re.compile(
 )
 _DOT_FORMS = re.compile(r"[\[({][ \t]{0,2}+(?:\.|(?i:dot))[ \t]{0,2}+[\])}]")
 _WIDE_DOTS = re.compile(r"[\uff0e\u3002\uff61](?<=\w.)(?=[A-Za-z0-9])")  # evil。com
+# Scripts written without spaces between words, where an indicator may touch the text around
+# it (`使用了evil.com作为`): a space goes between them and letters or digits of other scripts.
+UNSPACED = (
+    r"\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"
+)
+_UNSPACED_CHAR = re.compile(f"[{UNSPACED}]")
+_SCRIPT_SEAM = re.compile(f"[{UNSPACED}](?=[^\\W{UNSPACED}])|[^\\W{UNSPACED}](?=[{UNSPACED}])")
 _AT_FORMS = re.compile(r"[\[({][ \t]{0,2}+(?:@|(?i:at))[ \t]{0,2}+[\])}]")
 # What may stand before `:/` (or `s:/`) as a defanged scheme: hxxp, hXXp, hxtp, htxp, fxp, and
 # ttp with its h dropped. Looked for only just before each `:/`, which is fast to find.
@@ -103,6 +110,8 @@ def _refang_styles(text: str) -> str:
     if not text.isascii():
         if any(wide in text for wide in "\uff0e\u3002\uff61"):
             text = _WIDE_DOTS.sub(DOT, text)
+        if _UNSPACED_CHAR.search(text):
+            text = _SCRIPT_SEAM.sub(r"\g<0> ", text)
         if DOT in text:
             text = _squeeze(text, DOT)
         if _AT in text:

@@ -232,7 +232,8 @@ def test_a_bare_file_name_is_not_a_domain_but_a_marked_one_is() -> None:
 
 def test_code_and_sentences_without_spaces_are_not_domains() -> None:
     assert pairs("logger.info(msg) user.name(x) done.Thanks ok.Now") == []
-    assert pairs("`user.name` goes in the config") == [("domain", "user.name")]  # truly ambiguous
+    assert pairs("`host.name`, `user.email` and `agent.id` are fields") == []
+    assert pairs("`request.host` is spoofed") == [("domain", "request.host")]  # truly ambiguous
 
 
 def test_url_trailing_punctuation_and_parentheses() -> None:

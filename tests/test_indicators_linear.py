@@ -51,6 +51,12 @@ ADVERSARIAL = {
     "cyrillic": "яa.b",
     "same ip": "1.1.1.1 ",
     "path": "a.com/",
+    "url commas": "http://a.com/,a",
+    "url comma lists": "http://a.com/x,a.",
+    "cjk": "了a.b",
+    "a@cjk": "了a.b@",
+    "cjk seams": "了a",
+    "email cjk tail": "a@b.c.了",
 }
 
 WHOLE_TEXT_PATTERNS = [
