@@ -16,6 +16,7 @@ import random
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 Label = tuple[str, str]  # (kind, canonical value)
 
@@ -34,56 +35,25 @@ class Piece:
     labels: tuple[Label, ...]
 
 
-_WORDS = (
-    "secure",
-    "login",
-    "update",
-    "account",
-    "verify",
-    "cdn",
-    "mail",
-    "portal",
-    "cloud",
-    "office",
-    "service",
-    "support",
-    "track",
-    "pay",
-    "bank",
-    "docs",
-    "drive",
-    "auth",
-    "sso",
-    "api",
-    "static",
-    "img",
-    "invoice",
-    "billing",
-    "sync",
-    "files",
-    "share",
-)
-_SYLLABLES = (
-    "ka",
-    "lo",
-    "mi",
-    "ne",
-    "ra",
-    "to",
-    "vu",
-    "ze",
-    "pa",
-    "qu",
-    "si",
-    "do",
-    "ri",
-    "an",
-    "el",
-    "or",
-    "us",
-    "ex",
-    "bi",
-    "fo",
+_VOCABULARY = Path(__file__).resolve().parents[1] / "tests/fixtures/indicators/chat_corpus.txt"
+
+
+def _sections() -> dict[str, tuple[str, ...]]:
+    """The vocabulary file's sections: `[name]` then one template (or words) per line."""
+    sections: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in _VOCABULARY.read_text(encoding="utf-8").splitlines():
+        if line.startswith("[") and line.endswith("]"):
+            current = sections.setdefault(line[1:-1], [])
+        elif line and not line.startswith("#"):
+            current.append(line.replace("\\n", "\n").replace("\\t", "\t"))
+    return {name: tuple(lines) for name, lines in sections.items()}
+
+
+_TEXT = _sections()
+_WORDS, _SYLLABLES, _FIRST, _LAST, _PATH_PARTS, _FILES = (
+    tuple(" ".join(_TEXT[name]).split())
+    for name in ("words", "syllables", "first", "last", "path_parts", "files")
 )
 _TLDS = (
     ("com", 30), ("net", 10), ("org", 6), ("info", 4), ("ru", 5), ("pw", 3), ("xyz", 4),
@@ -96,57 +66,6 @@ _IDN = (
     ("bücher-shop.de", "xn--bcher-shop-9db.de"),
     ("münchen-login.com", "xn--mnchen-login-dlb.com"),
     ("例え.jp", "xn--r8jz45g.jp"),
-)
-_FIRST = (
-    "alice",
-    "bob",
-    "carol",
-    "dave",
-    "erin",
-    "frank",
-    "grace",
-    "heidi",
-    "ivan",
-    "judy",
-    "mallory",
-    "oscar",
-    "peggy",
-)
-_LAST = (
-    "smith",
-    "jones",
-    "brown",
-    "taylor",
-    "wilson",
-    "evans",
-    "thomas",
-    "roberts",
-    "walker",
-    "wright",
-)
-_PATH_PARTS = (
-    "wp-content",
-    "plugins",
-    "uploads",
-    "admin",
-    "gate",
-    "api",
-    "v1",
-    "v2",
-    "download",
-    "files",
-    "cgi-bin",
-    "js",
-)
-_FILES = (
-    "main.php",
-    "gate.php",
-    "index.html",
-    "invoice.exe",
-    "update.bin",
-    "payload.js",
-    "login.aspx",
-    "x.gif",
 )
 
 
@@ -371,125 +290,8 @@ def wrapped_piece(g: Gen, kind: str | None = None) -> Piece:
 
 # --- messages --------------------------------------------------------------------------------
 
-_CHATTER = (
-    "morning all :coffee:",
-    "<@U{uid}> can you take a look when you get a chance?",
-    "<!here> standup in 5",
-    "bumped openssl to 3.0.{n} on the bastion, reboot tonight",
-    "we're on python 3.11.{n} and pip 24.{n}.1 now",
-    "agent version 1.2.3.4.5 is rolling out to the fleet",
-    "node v18.17.0 broke the build again :upside_down_face:",
-    "ran `python3 setup.py install` on the jump box",
-    "updated readme.md with the new runbook steps",
-    "the attachment was invoice.zip, password infected",
-    "collect.pl and triage.sh are in the shared drive",
-    "`os.path.join(base, name)` returns the wrong thing on windows",
-    '`logger.info("%s", msg)` is far too noisy in prod',
-    "meeting moved to 10:30, bridge at 14:00:00 UTC",
-    "ts 1712345678.{n} in the export looks off",
-    "INC00{n} closed as false positive",
-    "see <#C{uid}|soc-alerts> for the thread",
-    "<!subteam^S{uid}|@ir-oncall> heads up, new wave incoming",
-    "cost was $1.50 per GB, 3.5% over budget",
-    "e.g. the usual phishing kit, i.e. nothing new",
-    "std::vector<std::string> in the parser is the hot spot",
-    "the hash is in the ticket, not pasting it here",
-    "c:\\Users\\bob\\AppData\\Local\\Temp\\invoice.exe spawned powershell.exe",
-    "config lives at /etc/nginx/sites-enabled/default.conf",
-    "build 2024.03.05 is green",
-    "MAC 00:1a:2b:3c:4d:5e showed up on the guest vlan",
-    "<!date^1392734382^{{date_short}}|Feb 18, 2014> was the first sighting",
-    "score 7.5/10, ratio 1:2:3",
-    "&lt;script&gt; tag in the body &amp; a base64 blob after it",
-    "lol :joy: nice one",
-    "Q3 numbers at 12.5% vs 11.0%",
-    "see section 4.2.1 of the report",
-    "ping me @{name} when the scan finishes",
-    "thanks! I'll take the next one",
-    "who owns the EDR exclusions list?",
-    "can we get the pcap from yesterday 09:15-09:40?",
-    "uuid 5f1c2b3a-1234-4cde-9abc-0123456789ab in the alert",
-    "CVE-2023-4966 again, patch status?",
-    "it's the 3rd time this week :face_palm:",
-    "deadbeef cafe babe, lol",
-    "exported report.pdf and timeline.xlsx to the case",
-    "filter on `host.name` and `user.name`, then group by `agent.id`",
-    "the `source.ip` and `destination.ip` fields are empty for these",
-    "`dns.question.name` is what you want, not `url.domain`",
-    "UA: Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/120.0.0.0 Safari/537.36",
-    "powershell -nop -w hidden -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAIABOAGUAdAAuAFcA",
-    "host is on Windows 10.0.19045.3570, the DC on 6.1.7601.24546",
-    "rewrote the parser in node.js, see parser.ts and utils.go",
-    "ok.Thanks, will do",
-    "krbtgt/CORP.LOCAL@CORP.LOCAL ticket requests spiked at 3 a.m.",
-    "CN=svc_backup,OU=Service Accounts,DC=corp,DC=local was added to Domain Admins",
-    "p.s. the VPN is flaky again, see Q1.2024.pdf",
-)
-# Rarer lines that no extractor can get right: a code attribute that is also a valid domain.
-_AMBIGUOUS = (
-    "`request.host` is spoofed in all of those",
-    "bump `cfg.live` to true before the demo",
-)
-_ANALYST = (
-    "can someone check {0}? looks like the same actor",
-    "blocked {0} at the proxy, ticket INC00{n}",
-    "<@U{uid}> {0} resolves to {1}",
-    "seen {0} beaconing to {1} every 60s",
-    "{0}",
-    "fyi {0} and {1} are both on the list now",
-    "IOC from the vendor: {0}",
-    "is {0} ours? it hit 40 hosts overnight",
-    "added {0}, {1} and {2} to the blocklist",
-    "> {0}\nthat one again",
-    "sandbox says {0} drops {1}",
-    "<!here> new phish, sender {0}, link {1}",
-    "IOCs: {0},{1},{2}",
-    "攻击者使用了{0}作为C2，回连地址{1}",
-    "Домен {0} резолвится в {1}, проверьте",
-    "From: Billing Dept &lt;{0}&gt;\nSubject: invoice overdue",
-)
-_REPORT = (
-    "The loader beacons to {url} every 300 seconds and falls back to {ip} over 443/tcp. "
-    "The dropper (SHA256 {sha256}) was delivered as invoice.zip from {domain}.",
-    "Infrastructure overlaps with the 2016 Locky wave: {domain} and {domain2} both resolved "
-    "to {ip}, and the registrant {email} also registered {domain3}.",
-    "C2: {url}\nFallback: {ip}\nMD5: {md5}\nSHA1: {sha1}",
-    "Stage two is fetched from {url} (observed {n} times); the payload, {sha256}, is signed "
-    "with a stolen certificate. Related: {domain}, {cidr}.",
-    "IOCs:\n- {domain}\n- {ip}\n- {url}\n- {md5}\n- {ipv6}",
-)
-_MISP = (
-    "domain|{domain}",
-    "ip-dst|{ip}",
-    "ip-dst|{cidr}",
-    "url|{url}",
-    "md5|{md5}",
-    "sha1|{sha1}",
-    "sha256|{sha256}",
-    "email-src|{email}",
-    "ip-src|{ipv6}",
-    '5f1c2b3a-{n}-4cde-9abc-0123456789ab,1337,"Network activity","domain","{domain}","C2",1',
-)
-_LOGS = (
-    "1709634153.{n} 250 {int_ip} TCP_MISS/200 1534 GET {url} - HIER_DIRECT/{ip} text/html",
-    "Mar  5 10:22:33 dns01 named[{n}]: client {int_ip}#53211 ({domain}): query: {domain} IN A +",
-    '{{"ts":"2024-03-05T10:22:33Z","src_ip":"{int_ip}","dst_ip":"{ip}","query":"{domain}",'
-    '"sha256":"{sha256}"}}',
-    "Mar  5 10:22:34 fw01 kernel: DROP IN=eth0 SRC={ip} DST={int_ip} PROTO=TCP SPT={n} DPT=443",
-    '{ip} - - [05/Mar/2024:10:22:33 +0000] "GET /wp-login.php HTTP/1.1" 200 {n} "-" '
-    '"Mozilla/5.0 (Windows NT 10.0; Win64; x64)"',
-    "process=powershell.exe parent=winword.exe sha1={sha1} remote={ip}:443 user=CORP\\bob",
-    "2024-03-05 10:22:35,123 WARN mail: rejected from={email} relay={ip6_plain}",
-    '{ip} - - [05/Mar/2024:10:22:36 +0000] "GET /admin.php HTTP/1.1" 404 162 "-" '
-    '"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0"',
-    "Sysmon 22 DnsQuery: QueryName: {domain} QueryStatus: 0 QueryResults: ::ffff:{ip_mapped};",
-    "1709634153.123456\tCHhAvVGS1DHFjwGM9\t{int_ip}\t51234\t{ip}\t53\tudp\tdns\t{domain}",
-    "Received: from mail.{domain} (mail.{domain} [{ip}]) by mx.google.com with ESMTPS id "
-    "x12si3456789wmb.12.2024.03.05.10.22.33",
-    "4624 An account was successfully logged on. Account Name: bob Source Network Address: {ip}",
-    "git: fixed in commit {sha1}, deployed with build 2024.03.05.1",
-    '{{"event":"proxy","url":"{url_json}","client":"{int_ip}","bytes":{n}}}',
+_CHATTER, _AMBIGUOUS, _ANALYST, _REPORT, _MISP, _LOGS = (
+    _TEXT[name] for name in ("chatter", "ambiguous", "analyst", "report", "misp", "logs")
 )
 _SLACK = (
     "blocked <http://{d}|{d}> at the proxy",

@@ -298,9 +298,17 @@ def main() -> None:
     for tool in TOOLS.values():
         tool("warm up: hxxp://qpdar[.]pw/main.php 212.61.180[.]100")
     runs = {name: run_tool(tool, messages) for name, tool in TOOLS.items()}
+    blob = "\n".join(m.text for m in messages)
+    start = time.perf_counter()
+    pivot(blob)
+    blob_seconds = time.perf_counter() - start
+    print("adversarial inputs", end="", file=sys.stderr, flush=True)
+    hostile = {tool: adversarial(tool, args.cap) for tool in TOOLS}
+    print(file=sys.stderr)
     print_throughput(runs, megabytes, len(messages))
+    print(f"  (Pivot on the whole corpus as one text: {megabytes / blob_seconds:.2f} MB/s)")
     print_scores({name: scores(messages, run) for name, run in runs.items()})
-    print_adversarial({tool: adversarial(tool, args.cap) for tool in TOOLS}, args.cap)
+    print_adversarial(hostile, args.cap)
 
 
 if __name__ == "__main__":

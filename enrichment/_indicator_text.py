@@ -99,24 +99,32 @@ class _Markup:
 
 def _refang_styles(text: str) -> str:
     """Each pass runs only when a cheap test says it can change something."""
+    foreign = not text.isascii()
     if "[" in text or "\\" in text:
         for fanged, plain in _FIXED:
             if fanged in text:
                 text = text.replace(fanged, plain)
+    dots = ats = 0
     if "[" in text or "(" in text or "{" in text:
-        text = _AT_FORMS.sub(_AT, _DOT_FORMS.sub(DOT, text))
+        text, dots = _DOT_FORMS.subn(DOT, text)
+        text, ats = _AT_FORMS.subn(_AT, text)
     if "\\." in text:
-        text = text.replace("\\.", DOT)
-    if not text.isascii():
-        if any(wide in text for wide in "\uff0e\u3002\uff61"):
-            text = _WIDE_DOTS.sub(DOT, text)
-        if _UNSPACED_CHAR.search(text):
-            text = _SCRIPT_SEAM.sub(r"\g<0> ", text)
-        if DOT in text:
-            text = _squeeze(text, DOT)
-        if _AT in text:
-            text = _squeeze(text, _AT).replace(_AT, "@")
+        text, dots = text.replace("\\.", DOT), 1
+    if foreign:
+        text = _foreign_scripts(text)
+    if dots:
+        text = _squeeze(text, DOT)
+    if ats:
+        text = _squeeze(text, _AT).replace(_AT, "@")
     return _unfang_schemes(text) if ":/" in text else text
+
+
+def _foreign_scripts(text: str) -> str:
+    if any(wide in text for wide in "\uff0e\u3002\uff61"):
+        text = _WIDE_DOTS.sub(DOT, text)
+    if _UNSPACED_CHAR.search(text):
+        text = _SCRIPT_SEAM.sub(r"\g<0> ", text)
+    return text
 
 
 def _squeeze(text: str, mark: str) -> str:

@@ -14,26 +14,32 @@ Decisions, each deliberate:
   valid labels. Private suffixes (github.io, duckdns.org) are not suffixes here: the name a
   registrar sold, which WHOIS and RDAP answer for, sits under the ICANN suffix.
 - A bare name whose suffix is also a common file extension (`invoice.zip`, `setup.py`,
-  `readme.md`) is a file; the same name defanged, Slack-linked, with a path or a scheme, or
-  typed alone to /pivot (`parse_indicator`) is a domain. A bare name followed by `(` is code
-  (`logger.info(`), one whose suffix is Capitalised is a sentence missing a space
-  (`done.Thanks`). Version numbers, dotted code, and IPs glued to other characters fail the
-  suffix or boundary checks. IPv4 with leading zeros is refused (some tools read it as octal);
-  an IPv6 address in free text needs at least one digit (`dead::beef` is a word game).
+  `readme.md`) is a file, and plain words ending in `.name`, `.email` or `.id` are log field
+  paths (`host.name`, `agent.id`); the same names defanged, Slack-linked, with a path or a
+  scheme, or typed alone to /pivot (`parse_indicator`) are domains. A bare name followed by
+  `(` is code (`logger.info(`), one whose suffix is Capitalised is a sentence missing a space
+  (`done.Thanks`). Version numbers, dotted code, `Chrome/120.0.0.0` and IPs glued to other
+  characters fail the suffix or boundary checks. IPv4 with leading zeros is refused (some tools
+  read it as octal); an IPv6 address in free text needs a digit (`dead::beef` is a word game).
+- Text in scripts written without spaces (Chinese, Japanese, Thai) may touch an indicator:
+  it is split from Latin letters and digits first, so `使用了evil.com作为` yields evil.com
+  (an IDN mixing those scripts with Latin in one label is given up for this).
 - Values: domains lower-case ASCII (punycode) without trailing dot, so the Unicode and punycode
   spellings of a name are one indicator; URLs keep path and query as written, with scheme and
-  host made canonical and trailing punctuation or unopened closing parentheses dropped; a host
-  with a path but no scheme gets `http://`; emails lower-case; hashes lower-case; CIDR with host
-  bits cleared. A URL's host and an email's domain are not reported again unless they also
-  appear on their own. Results are de-duplicated, in order of first appearance.
+  host made canonical, trailing punctuation and unopened closing parentheses dropped, and a
+  comma ending them when another indicator follows it; a host with a path but no scheme gets
+  `http://`; emails lower-case; hashes lower-case; CIDR with host bits cleared. A URL's host
+  and an email's domain are not reported again unless they also appear on their own. Results
+  are de-duplicated, in order of first appearance.
 - Defanged forms: every dot of a domain (`www[.]evil[.]com`: a half-defanged `www.evil` could
   still be linked), only the last dot of an IPv4 address (`212.61.180[.]100`: no longer an
   address, still readable), IPv6 unchanged (no client links a bare IPv6 address), URLs
   `hxxp://host[.]defanged/path` with nested schemes broken too, emails `user[@]evil[.]com`.
   An IDN shows in Unicode only when no label mixes scripts and no Cyrillic or Greek label could
-  pass for Latin (it must sit under a TLD of its own script); otherwise it stays punycode.
+  pass for Latin (it must sit under a TLD of its own script); otherwise it stays punycode, so
+  refang(defang(x)) == x holds for every ASCII value and up to spelling for IDNs.
 - `make_indicator` does not refang: it takes values sources found, which are never defanged and
-  may legitimately contain `[` or `(`.
+  may legitimately contain `[` or `(`. It applies no file-name or field rule either.
 - Linear time on any input: see `_indicator_scan`.
 """
 
