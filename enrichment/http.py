@@ -100,14 +100,23 @@ async def request(
     raise AssertionError("unreachable")
 
 
-async def get_json(client: httpx.AsyncClient, url: str, **kwargs: Any) -> tuple[int, Any]:
-    """GET `url`; return (status, parsed JSON or None when the body is empty or not JSON)."""
+async def get_json(
+    client: httpx.AsyncClient, url: str, *, shape: type = dict, **kwargs: Any
+) -> Any:
+    """GET `url`: the parsed JSON of a 200 answer, or None for 404 or an empty 200.
+
+    Any other status, a body that is not JSON, or JSON that is not of `shape` (dict or list)
+    is Unavailable; 429 is RateLimited (from `request`).
+    """
     status, body = await request(client, "GET", url, **kwargs)
-    if not body.strip():
-        return status, None
+    if status == 404 or (status == 200 and not body.strip()):
+        return None
+    if status != 200:
+        raise Unavailable(f"HTTP {status}")
     try:
-        return status, json.loads(body)
+        doc = json.loads(body)
     except (ValueError, RecursionError) as exc:  # RecursionError: absurdly nested hostile JSON
-        if status == 200:
-            raise Unavailable("answer was not JSON") from exc
-        return status, None
+        raise Unavailable("answer was not JSON") from exc
+    if not isinstance(doc, shape):
+        raise Unavailable("answer was not a list" if shape is list else "answer was not an object")
+    return doc

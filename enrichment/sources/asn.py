@@ -20,8 +20,8 @@ import dns.reversename
 
 from enrichment.errors import SourceError
 from enrichment.model import Finding, Indicator, Kind
-from enrichment.resolver import Reply, ask, make_resolver, txt_text
-from enrichment.sources.base import Context, Source
+from enrichment.resolver import Reply, ask, txt_text
+from enrichment.sources.resolved import ResolverSource
 
 ORIGIN4 = dns.name.from_text("origin.asn.cymru.com.")
 ORIGIN6 = dns.name.from_text("origin6.asn.cymru.com.")
@@ -49,22 +49,12 @@ class Origin:
     allocated: str | None
 
 
-class AsnSource(Source):
+class AsnSource(ResolverSource):
     name = "asn"
     kinds = frozenset({Kind.IPV4, Kind.IPV6})
     ttl = 4 * 3600.0
     timeout = 4.0
     third_party = True
-
-    def __init__(self, ctx: Context, *, resolver: dns.asyncresolver.Resolver | None = None):
-        super().__init__(ctx)
-        self._resolver = resolver
-
-    @property
-    def resolver(self) -> dns.asyncresolver.Resolver:
-        if self._resolver is None:
-            self._resolver = make_resolver(self.ctx.settings)
-        return self._resolver
 
     async def lookup(self, indicator: Indicator) -> Finding:
         ip = ipaddress.ip_address(indicator.value)

@@ -7,12 +7,10 @@ default https://crt.sh). Slow and easily overloaded, so it runs only when asked
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
-from enrichment.errors import Unavailable
-from enrichment.http import request
+from enrichment.http import get_json
 from enrichment.model import Finding, Indicator, Kind
 from enrichment.sources.base import Source
 
@@ -60,19 +58,11 @@ class CrtshSource(Source):
         domain = indicator.value.lower().rstrip(".")
         base = self.ctx.settings.url_for(self.name, DEFAULT_URL).rstrip("/")
         params = {"q": f"%.{domain}", "output": "json"}
-        status, body = await request(
-            self.ctx.http, "GET", f"{base}/", params=params, max_bytes=MAX_BODY
+        entries = await get_json(
+            self.ctx.http, f"{base}/", shape=list, params=params, max_bytes=MAX_BODY
         )
-        if status == 404 or (status == 200 and not body.strip()):
+        if not entries:
             return Finding({}, detail="no certificates")
-        if status != 200:
-            raise Unavailable(f"HTTP {status}")
-        try:
-            entries = json.loads(body)
-        except (ValueError, RecursionError) as exc:
-            raise Unavailable("answer was not JSON") from exc
-        if not isinstance(entries, list):
-            raise Unavailable("answer was not a list")
         return _finding(subdomains(entries, domain), len(entries))
 
 

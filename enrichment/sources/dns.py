@@ -29,11 +29,10 @@ from enrichment.resolver import (
     ask,
     clamp_ttl,
     host_text,
-    make_resolver,
     parse_name,
     txt_text,
 )
-from enrichment.sources.base import Context, Source
+from enrichment.sources.resolved import ResolverSource
 
 DOMAIN_TYPES = ("A", "AAAA", "MX", "NS", "TXT", "SOA", "CNAME")
 PARENT_TYPES = ("NS", "SOA")  # asked of the registrable domain when the name is below it
@@ -44,21 +43,11 @@ Records = tuple[dns.rdata.Rdata, ...]
 FactMaker = Callable[[Records], dict[str, Any]]
 
 
-class DnsSource(Source):
+class DnsSource(ResolverSource):
     name = "dns"
     kinds = frozenset({Kind.DOMAIN, Kind.IPV4, Kind.IPV6})
     timeout = 4.0
     third_party = False  # the team's own resolver may be asked about internal names
-
-    def __init__(self, ctx: Context, *, resolver: dns.asyncresolver.Resolver | None = None):
-        super().__init__(ctx)
-        self._resolver = resolver
-
-    @property
-    def resolver(self) -> dns.asyncresolver.Resolver:
-        if self._resolver is None:
-            self._resolver = make_resolver(self.ctx.settings)
-        return self._resolver
 
     async def lookup(self, indicator: Indicator) -> Finding:
         if indicator.kind is Kind.DOMAIN:

@@ -7,12 +7,11 @@ https://internetdb.shodan.io). A 404 ("No information available") is an empty an
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 from typing import Any
 
 from enrichment.errors import Unavailable
-from enrichment.http import request
+from enrichment.http import get_json
 from enrichment.model import Finding, Indicator, Kind
 from enrichment.sources.base import Source
 
@@ -64,16 +63,8 @@ class InternetDbSource(Source):
         except ValueError as exc:
             raise Unavailable("not an IP address") from exc
         base = self.ctx.settings.url_for(self.name, DEFAULT_URL).rstrip("/")
-        status, body = await request(self.ctx.http, "GET", f"{base}/{address}", max_bytes=MAX_BODY)
-        if status == 404:
+        doc = await get_json(self.ctx.http, f"{base}/{address}", max_bytes=MAX_BODY)
+        if doc is None:
             return Finding({}, detail="no information available")
-        if status != 200:
-            raise Unavailable(f"HTTP {status}")
-        try:
-            doc = json.loads(body)
-        except (ValueError, RecursionError) as exc:
-            raise Unavailable("answer was not JSON") from exc
-        if not isinstance(doc, dict):
-            raise Unavailable("answer was not an object")
         facts = internetdb_facts(doc)
         return Finding(facts, detail=None if facts else "nothing observed")

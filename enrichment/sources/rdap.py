@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ import tldextract
 
 from enrichment import bootstrap
 from enrichment.errors import SourceError, Unavailable
-from enrichment.http import request
+from enrichment.http import get_json
 from enrichment.model import Finding, Indicator, Kind
 from enrichment.privacy import internal_reason
 from enrichment.rdap_parse import autnum_facts, domain_facts, network_facts, related_links
@@ -79,18 +78,7 @@ class RdapSource(Source):
 
     async def _get(self, url: str) -> Any:
         """The parsed answer, or None for 404. Other statuses and non-JSON are Unavailable."""
-        status, body = await request(self.ctx.http, "GET", url, max_bytes=MAX_BODY)
-        if status == 404:
-            return None
-        if status != 200:
-            raise Unavailable(f"HTTP {status}")
-        try:
-            doc = json.loads(body)
-        except (ValueError, RecursionError) as exc:
-            raise Unavailable("answer was not JSON") from exc
-        if not isinstance(doc, dict):
-            raise Unavailable("answer was not an RDAP object")
-        return doc
+        return await get_json(self.ctx.http, url, max_bytes=MAX_BODY)
 
     # -- domains ----------------------------------------------------------------------------
 
