@@ -95,12 +95,14 @@ def _labels_ok(name: str) -> bool:
     )
 
 
-@functools.lru_cache(maxsize=16384)
 def canonical_domain(name: str) -> str | None:
     """`name` lower-case, in ASCII (punycode) form, without a trailing dot; None if invalid."""
     name = name[:-1] if name.endswith(".") else name
-    if not name or len(name) > MAX_NAME:
-        return None
+    return _canonical(name) if 0 < len(name) <= MAX_NAME else None  # only short keys cached
+
+
+@functools.lru_cache(maxsize=16384)
+def _canonical(name: str) -> str | None:
     ascii_name = name.lower() if name.isascii() else _to_ascii(name)
     if ascii_name is None or len(ascii_name) > MAX_NAME or "." not in ascii_name:
         return None
@@ -160,11 +162,13 @@ def _safe_to_show(unicode_name: str) -> bool:
     return True
 
 
-@functools.lru_cache(maxsize=4096)
 def display_domain(name: str) -> str:
     """The form to show: Unicode for a readable IDN, punycode where it could deceive."""
-    if "xn--" not in name:
-        return name
+    return _display(name) if "xn--" in name and len(name) <= MAX_NAME else name
+
+
+@functools.lru_cache(maxsize=4096)
+def _display(name: str) -> str:
     try:
         unicode_name = idna.decode(name)
     except (idna.IDNAError, UnicodeError, ValueError):

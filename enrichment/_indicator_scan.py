@@ -25,7 +25,6 @@ from enrichment.model import Kind
 Found = tuple[Kind, str]
 
 # A comma ends a URL when what follows it starts another indicator (`a.com/x,b.org,1.2.3.4`).
-# A name followed by `@` is the local part of an address that is not valid, never a domain.
 _NEXT_INDICATOR = (
     r"[,~*_'\"`(]{0,3}"
     rf"(?:(?i:https?|ftp)://|[\w\-]{{1,63}}+[.@{DOT}]|[0-9A-Fa-f]{{32}}|(?:[0-9A-Fa-f]{{0,4}}+:){{2}})"
@@ -40,7 +39,8 @@ _NAME = rf"[\w\-]++(?:[.{DOT}][\w\-]++)++"
 # of any chat. The alternatives, tried in order, each guard their own start; a name made of
 # digits and dots alone (`10.0`, `4.2.1`, `7.5/10`) is a number, never a domain, and a dotted
 # quad after `Word/` is a product's version (`Chrome/120.0.0.0`), not an address (squid's
-# `HIER_DIRECT/1.2.3.4` is one).
+# `HIER_DIRECT/1.2.3.4` is one). A name followed by `@` is the local part of an address that
+# is not valid, never a domain.
 _PATTERN = rf"""
 [^0-9A-Za-z](?=[\w{SLOT_OPEN}\-]|::)
 (?![0-9A-Za-z]{{1,31}}+(?:[\s,;!?)'"*~>\]}}|=&]|\.\s|$))

@@ -3,8 +3,9 @@
 A dot that was written defanged (`[.]`, `(dot)`, `\\.`, `。`) becomes DOT, a private-use
 character the scanner reads as a dot, so it can tell a name someone deliberately defanged
 from a bare `setup.py`. Links Slack delimited (`<https://x/y>`) go to a side table and leave a
-numbered slot in the text, so their exact extent survives. Every step is a C-level
-`str.replace` or one linear regex pass; none backtracks.
+numbered slot in the text, so their exact extent survives. Every step is linear: a C-level
+`str.replace`, one regex pass that cannot backtrack, or a little Python per piece of markup
+or per `:/` found.
 """
 
 from __future__ import annotations
@@ -97,8 +98,9 @@ class _Markup:
         return slot if shown in (None, url) else f"{slot}{label} "
 
 
-def _refang_styles(text: str) -> str:
-    """Each pass runs only when a cheap test says it can change something."""
+def _refang_styles(text: str, *, seams: bool = False) -> str:
+    """Each pass runs only when a cheap test says it can change something. `seams` also
+    spaces out scripts written without spaces from the names they touch."""
     foreign = not text.isascii()
     if "[" in text or "\\" in text:
         for fanged, plain in _FIXED:
@@ -111,7 +113,7 @@ def _refang_styles(text: str) -> str:
     if "\\." in text:
         text, dots = text.replace("\\.", DOT), 1
     if foreign:
-        text = _foreign_scripts(text)
+        text = _foreign_scripts(text, seams)
     if dots:
         text = _squeeze(text, DOT)
     if ats:
@@ -119,10 +121,10 @@ def _refang_styles(text: str) -> str:
     return _unfang_schemes(text) if ":/" in text else text
 
 
-def _foreign_scripts(text: str) -> str:
+def _foreign_scripts(text: str, seams: bool) -> str:
     if any(wide in text for wide in "\uff0e\u3002\uff61"):
         text = _WIDE_DOTS.sub(DOT, text)
-    if _UNSPACED_CHAR.search(text):
+    if seams and _UNSPACED_CHAR.search(text):
         text = _SCRIPT_SEAM.sub(r"\g<0> ", text)
     return text
 
@@ -159,10 +161,10 @@ def prepare(text: str) -> Prepared:
     """Scannable text: markup resolved, entities decoded, every defang style refanged."""
     text = _without_reserved(text)
     if "<" not in text:
-        return Prepared(_refang_styles(unescape(text)), ())
+        return Prepared(_refang_styles(unescape(text), seams=True), ())
     markup = _Markup()
     text = _MARKUP.sub(markup, text)
-    return Prepared(_refang_styles(unescape(text)), tuple(markup.links))
+    return Prepared(_refang_styles(unescape(text), seams=True), tuple(markup.links))
 
 
 def refang(text: str) -> str:

@@ -90,7 +90,7 @@ def defang(kind: Kind, value: str) -> str:
     return defanger(value) if defanger else value
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)
 def _indicator(found: Found) -> Indicator:
     kind, value = found
     return Indicator(kind, value, defang(kind, value))

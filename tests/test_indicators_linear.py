@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from enrichment import _indicator_scan, _indicator_text
+from enrichment import _indicator_names, _indicator_scan, _indicator_text
 from enrichment.indicators import extract_indicators
 
 ADVERSARIAL = {
@@ -174,3 +174,9 @@ def test_hostile_text_costs_about_what_chat_costs() -> None:
         name: _cpu(lambda t=text: extract_indicators(t)) / chat for name, text in texts.items()
     }
     assert max(costs.values()) < 10, costs
+
+
+def test_hostile_input_is_not_kept_in_caches() -> None:
+    before = _indicator_names._canonical.cache_info().currsize
+    extract_indicators("a." * 5_000 + "com " + "x" * 300 + ".com")
+    assert _indicator_names._canonical.cache_info().currsize == before
