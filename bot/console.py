@@ -15,7 +15,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any, TextIO
+from typing import TextIO
 
 import aiohttp
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -118,18 +118,7 @@ class Console:
             self.say(f"  there is no button [{number}]")
             return
         posted, action = found
-        message: dict[str, Any] | None = None
-        if posted.ephemeral_to is None:
-            message = {
-                "type": "message",
-                "ts": posted.ts,
-                "text": posted.text,
-                "blocks": posted.blocks,
-                "user": self.fake.user_id,
-                "bot_id": self.fake.bot_id,
-            }
-            if posted.thread_ts:
-                message["thread_ts"] = posted.thread_ts
+        message = posted.as_clicked(self.fake.user_id, self.fake.bot_id)
         body = payloads.block_action(
             action,
             channel=posted.channel,

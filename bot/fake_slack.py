@@ -49,6 +49,22 @@ class Posted:
     def is_reply(self) -> bool:
         return self.thread_ts is not None and self.thread_ts != self.ts
 
+    def as_clicked(self, bot_user: str, bot_id: str) -> dict[str, Any] | None:
+        """The `message` a block_actions payload carries for this post (none when ephemeral)."""
+        if self.ephemeral_to is not None:
+            return None
+        message: dict[str, Any] = {
+            "type": "message",
+            "ts": self.ts,
+            "text": self.text,
+            "blocks": self.blocks,
+            "user": bot_user,
+            "bot_id": bot_id,
+        }
+        if self.thread_ts:
+            message["thread_ts"] = self.thread_ts
+        return message
+
 
 @dataclass
 class Upload:

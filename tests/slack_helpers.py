@@ -178,18 +178,7 @@ class SlackHarness:
         return await self.send(payloads.message_event(event, event_id=event_id), payloads.JSON)
 
     async def click(self, posted: Posted, action: dict[str, Any]) -> httpx.Response:
-        message = None
-        if posted.ephemeral_to is None:
-            message = {
-                "type": "message",
-                "ts": posted.ts,
-                "text": posted.text,
-                "blocks": posted.blocks,
-                "user": self.fake.user_id,
-                "bot_id": self.fake.bot_id,
-            }
-            if posted.thread_ts:
-                message["thread_ts"] = posted.thread_ts
+        message = posted.as_clicked(self.fake.user_id, self.fake.bot_id)
         url = self.fake.response_url(posted.channel, USER)
         body = payloads.block_action(
             action, channel=posted.channel, user=USER, response_url=url, message=message
