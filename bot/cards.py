@@ -137,7 +137,7 @@ def pivot_card(page: PivotPage, keys: KeyMaker) -> Message:
     return _render(
         "pivot",
         page=page,
-        title=_pivot_title(page.pivot),
+        title=page.label or _pivot_title(page.pivot),
         lines=[_Line(_item_text(i), _open_button(i.indicator, keys)) for i in head],
         rest=[Safe("\n".join(tail[n : n + 10])) for n in range(0, len(tail), 10)],
         first=first,
@@ -305,7 +305,7 @@ def _raw_card(page: PivotPage) -> Message:
     return _render(
         "raw",
         page=page,
-        title=_pivot_title(page.pivot),
+        title=page.label or _pivot_title(page.pivot),
         chunks=[Safe(f"```\n{c}\n```") for c in _raw_chunks(body)],
         truncated=truncated,
         total=len(text),

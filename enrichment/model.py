@@ -156,6 +156,7 @@ class PivotPage:
     page_size: int = 25
     sources: Mapping[str, SourceResult] = field(default_factory=dict)
     text: str | None = None  # for pivots whose answer is a document (raw WHOIS)
+    label: str = ""  # how a card names the pivot ("PTR names"); the id when empty
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -231,6 +231,7 @@ class Service:
             page_size=PAGE_SIZE,
             sources={n: r for n, r in report.results.items() if n in wanted},
             text=spec.text(report),
+            label=spec.label,
         )
 
 
