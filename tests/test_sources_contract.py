@@ -15,8 +15,10 @@ import pytest
 from enrichment.errors import SourceError
 from enrichment.indicators import make_indicator
 from enrichment.model import Finding, Indicator, Kind
+from enrichment.resolver import make_resolver
 from enrichment.settings import Settings
 from enrichment.sources import REGISTRY, Context, Source
+from enrichment.sources.resolved import ResolverSource
 from tests.servers import rdap_data
 from tests.servers.dns_server import QPDAR_IPV6, DnsServer
 from tests.servers.dns_server import dns_server_fixture as dns_server_fixture
@@ -132,7 +134,11 @@ async def test_a_source_fails_with_our_errors_when_its_upstream_is_gone(
         rdap_url="http://127.0.0.1:9",
         source_urls={cls.name: "http://127.0.0.1:9"},
     )
-    source = cls(Context(settings=settings, http=http))
+    ctx = Context(settings=settings, http=http)
+    if issubclass(cls, ResolverSource):  # the same resolver, with a shorter patience
+        source: Source = cls(ctx, resolver=make_resolver(settings, timeout=0.2, lifetime=0.5))
+    else:
+        source = cls(ctx)
     try:
         async with asyncio.timeout(cls.timeout + 2):
             await source.lookup(sample(kind))
