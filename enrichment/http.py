@@ -14,7 +14,7 @@ import httpx
 
 from enrichment.errors import RateLimited, SourceTimeout, Unavailable
 
-USER_AGENT = "Pivot/0.1 (SOC enrichment bot; +https://github.com/pivot-bot/pivot)"
+USER_AGENT = "Pivot/0.1 (open-source SOC enrichment bot; python-httpx)"
 MAX_BODY = 8 * 1024 * 1024
 
 
