@@ -278,6 +278,19 @@ def print_adversarial(results: dict[str, dict[str, list[float | None]]], cap: fl
         print(f"  worst at 100 KB, {tool}: {_secs(worst, cap)}{most}")
 
 
+def print_megabyte(chat: str) -> None:
+    """Pivot on 1 MB of chat against 1 MB of each adversarial input."""
+    size = 1_000_000
+    chat_seconds = timed_here(chat[:size])
+    worst, name = max(
+        (timed_here(unit * (size // len(unit))), n) for n, unit in ADVERSARIAL.items()
+    )
+    print(
+        f"  (Pivot on 1 MB: chat {chat_seconds * 1000:.0f} ms, worst adversarial input {name!r} "
+        f"{worst * 1000:.0f} ms, {worst / chat_seconds:.1f}x)"
+    )
+
+
 def _args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=3_000_000, help="corpus size in characters")
@@ -307,6 +320,7 @@ def main() -> None:
     print(file=sys.stderr)
     print_throughput(runs, megabytes, len(messages))
     print(f"  (Pivot on the whole corpus as one text: {megabytes / blob_seconds:.2f} MB/s)")
+    print_megabyte(blob)
     print_scores({name: scores(messages, run) for name, run in runs.items()})
     print_adversarial(hostile, args.cap)
 

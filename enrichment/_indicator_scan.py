@@ -127,6 +127,11 @@ class Scanner:
         self.lenient = lenient
 
     def __iter__(self) -> Iterator[Found]:
+        return iter(self.found())
+
+    def found(self) -> dict[Found, None]:
+        """Every indicator, once, in order of first appearance."""
+        found: dict[Found, None] = {}
         seen: set[tuple[str | None, str]] = set()
         handlers = _HANDLERS
         for match in PATTERN.finditer(" " + self.prepared.text):
@@ -134,7 +139,9 @@ class Scanner:
             key = (group, match[group or 0])
             if key not in seen:  # a repeat costs one set lookup, however hostile the text
                 seen.add(key)
-                yield from handlers[group or "slot"](self, match)
+                for indicator in handlers[group or "slot"](self, match):
+                    found[indicator] = None
+        return found
 
     def _nested(self, text: str) -> Iterable[Found]:
         return Scanner(Prepared(text, self.prepared.links), lenient=self.lenient)

@@ -98,8 +98,7 @@ def _indicator(found: Found) -> Indicator:
 
 def extract_indicators(text: str) -> list[Indicator]:
     """Every indicator in `text`, de-duplicated, in order of first appearance."""
-    unique = dict.fromkeys(Scanner(prepare(text)))
-    return [_indicator(found) for found in unique]
+    return [_indicator(found) for found in Scanner(prepare(text)).found()]
 
 
 def parse_indicator(text: str) -> Indicator | None:
