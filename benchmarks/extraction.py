@@ -1,13 +1,14 @@
 """Indicator extraction: Pivot against iocextract and ioc-finder (run by hand, not by pytest).
 
-    python benchmarks/extraction.py [--size 3000000] [--cap 4] [--seed 7]
+    python benchmarks/extraction.py [--size 3000000] [--timed 1000000] [--repeat 3] [--cap 4]
 
-Prints, for each tool: throughput in MB/s over a generated multi-megabyte SOC chat corpus
-(benchmarks/corpus.py: defanged, Slack-linked and plain indicators among chatter, reports,
-MISP lines and logs), one call per chat message as the bot makes them, and its ratio to
-Pivot; precision, recall and F1 per kind on the same corpus, every message of which is
-labelled; and the time on adversarial inputs of 10 KB and 100 KB with the growth between
-them. Peers run the adversarial inputs in a subprocess stopped at `--cap` seconds.
+Prints, for each tool: throughput in MB/s over a generated SOC chat corpus (benchmarks/
+corpus.py: defanged, Slack-linked and plain indicators among chatter, reports, MISP lines and
+logs), one call per chat message as the bot makes them, best of `--repeat` runs over the
+first `--timed` characters, and its ratio to Pivot; precision, recall and F1 per kind over
+the whole `--size` corpus, every message of which is labelled; and the time on adversarial
+inputs of 10 KB and 100 KB with the growth between them. Peers run the adversarial inputs in
+a subprocess stopped at `--cap` seconds.
 
 Scoring is the same for every tool: each value found is refanged and made canonical with
 Pivot's own normaliser (lower-case hosts, punycode, `http://` added to a scheme-less URL), so
@@ -33,6 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.corpus import Message, corpus
+from enrichment import _indicator_names, indicators
 from enrichment.errors import InvalidInput
 from enrichment.indicators import Kind, extract_indicators, make_indicator, refang
 
@@ -138,6 +140,25 @@ def run_tool(tool: Callable[[str], list[Pair]], messages: list[Message]) -> Run:
     return Run(seconds, [{normalise(p) for p in out} for out in outputs])
 
 
+def forget() -> None:
+    """Empty Pivot's memo caches, so a repeated run costs what the first one did."""
+    for cached in (_indicator_names._canonical, _indicator_names._display, indicators._indicator):
+        cached.cache_clear()
+
+
+def throughput(tool: Callable[[str], list[Pair]], texts: list[str], repeat: int) -> float:
+    """Seconds for one call per text, the best of `repeat` runs (a shared machine only ever
+    adds time), each with Pivot's caches emptied."""
+    best = float("inf")
+    for _ in range(repeat):
+        forget()
+        start = time.perf_counter()
+        for text in texts:
+            tool(text)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 @dataclass(frozen=True)
 class Score:
     precision: float
@@ -208,6 +229,7 @@ def timed_in_subprocess(tool: str, text: str, cap: float) -> float | None:
 def timed_here(text: str) -> float:
     best = float("inf")
     for _ in range(3):
+        forget()
         start = time.perf_counter()
         pivot(text)
         best = min(best, time.perf_counter() - start)
@@ -238,17 +260,18 @@ def _secs(value: float | None, cap: float) -> str:
     return f"> {cap:g} s" if value is None else f"{value * 1000:.1f} ms"
 
 
-def print_throughput(runs: dict[str, Run], megabytes: float, messages: int) -> None:
-    print(f"\nThroughput: {megabytes:.2f} MB, {messages} messages, one call per message")
-    base = megabytes / runs["Pivot"].seconds
-    for name, run in runs.items():
-        rate = megabytes / run.seconds
-        print(f"  {name:11} {run.seconds:7.2f} s  {rate:7.2f} MB/s   Pivot is {base / rate:5.1f}x")
+def print_throughput(seconds: dict[str, float], texts: list[str], repeat: int) -> None:
+    megabytes = sum(len(t.encode()) + 1 for t in texts) / 1e6
+    print(f"\nThroughput: {megabytes:.2f} MB, {len(texts)} messages, one call per message,")
+    print(f"best of {repeat} runs")
+    base = megabytes / seconds["Pivot"]
+    for name, spent in seconds.items():
+        rate = megabytes / spent
+        print(f"  {name:11} {spent:7.2f} s  {rate:7.2f} MB/s   Pivot is {base / rate:5.1f}x")
 
 
 def print_scores(table: dict[str, dict[str, Score]]) -> None:
     tools = list(table)
-    print("\nPrecision / recall / F1 per kind (every message labelled)")
     print("  kind    " + "".join(f"{t:>24}" for t in tools))
     for kind in [*KINDS, "all"]:
         cells = []
@@ -293,7 +316,9 @@ def print_megabyte(chat: str) -> None:
 
 def _args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=3_000_000, help="corpus size in characters")
+    parser.add_argument("--size", type=int, default=3_000_000, help="labelled corpus, characters")
+    parser.add_argument("--timed", type=int, default=1_000_000, help="timed part, characters")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs, the best counts")
     parser.add_argument("--cap", type=float, default=4.0, help="seconds before a peer is stopped")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
@@ -311,6 +336,8 @@ def main() -> None:
     for tool in TOOLS.values():
         tool("warm up: hxxp://qpdar[.]pw/main.php 212.61.180[.]100")
     runs = {name: run_tool(tool, messages) for name, tool in TOOLS.items()}
+    timed = [m.text for m in corpus(args.timed, seed=args.seed)]
+    seconds = {name: throughput(tool, timed, args.repeat) for name, tool in TOOLS.items()}
     blob = "\n".join(m.text for m in messages)
     start = time.perf_counter()
     pivot(blob)
@@ -318,9 +345,12 @@ def main() -> None:
     print("adversarial inputs", end="", file=sys.stderr, flush=True)
     hostile = {tool: adversarial(tool, args.cap) for tool in TOOLS}
     print(file=sys.stderr)
-    print_throughput(runs, megabytes, len(messages))
-    print(f"  (Pivot on the whole corpus as one text: {megabytes / blob_seconds:.2f} MB/s)")
+    print_throughput(seconds, timed, args.repeat)
+    print(f"  (Pivot on the whole {megabytes:.1f} MB corpus as one text: ", end="")
+    print(f"{megabytes / blob_seconds:.2f} MB/s)")
     print_megabyte(blob)
+    print(f"\nPrecision / recall / F1 per kind, {len(messages)} labelled messages", end="")
+    print(f" ({megabytes:.1f} MB)")
     print_scores({name: scores(messages, run) for name, run in runs.items()})
     print_adversarial(hostile, args.cap)
 
