@@ -1,22 +1,20 @@
 """Extraction takes linear time on any input.
 
-Three checks, from the most to the least deterministic: no regex that scans whole texts has an
-unbounded repetition that can backtrack; the Python side validates at most a constant number of
-characters per input character; and CPU time grows with input size like a line, judged by a
-ratio with a wide margin (linear is 16x for 16x the input, quadratic 256x).
+Two deterministic checks, by size, never by stopwatch (these machines are shared and noisy):
+no regex that scans whole texts has an unbounded repetition that can backtrack, and the Python
+side validates at most a constant number of characters per input character. Timings against
+hostile input are measured in benchmarks/extraction.py.
 """
 
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from enrichment import _indicator_names, _indicator_scan, _indicator_text
+from enrichment import _indicator_scan, _indicator_text
 from enrichment.indicators import extract_indicators
 
 ADVERSARIAL = {
@@ -133,50 +131,3 @@ def test_validation_work_is_linear_in_the_input(unit: str, monkeypatch: pytest.M
     text = _repeat(unit, 50_000)
     extract_indicators(text)
     assert counter.chars <= 3 * len(text) + 100
-
-
-def _cpu(function: Callable[[], object]) -> float:
-    best = float("inf")
-    for _ in range(3):
-        start = time.process_time()
-        function()
-        best = min(best, time.process_time() - start)
-    return max(best, 1e-4)
-
-
-def _chat(size: int) -> str:
-    cases = (Path(__file__).parent / "fixtures" / "indicators" / "texts.txt").read_text("utf-8")
-    return (cases * (size // len(cases) + 1))[:size]
-
-
-def _inputs() -> Iterator[tuple[str, str]]:
-    yield "chat", _chat(1)
-    yield from ADVERSARIAL.items()
-
-
-@pytest.mark.parametrize(("name", "unit"), list(_inputs()), ids=[n for n, _ in _inputs()])
-def test_time_grows_linearly(name: str, unit: str) -> None:
-    small, large = 8_000, 128_000
-    make = _chat if name == "chat" else (lambda size: _repeat(unit, size))
-    small_text, large_text = make(small), make(large)
-    ratio = _cpu(lambda: extract_indicators(large_text)) / _cpu(
-        lambda: extract_indicators(small_text)
-    )
-    assert ratio < 64, f"{name}: 16x the input took {ratio:.0f}x the time"
-
-
-def test_hostile_text_costs_about_what_chat_costs() -> None:
-    size = 128_000
-    chat_text = _chat(size)
-    chat = _cpu(lambda: extract_indicators(chat_text))
-    texts = {name: _repeat(unit, size) for name, unit in ADVERSARIAL.items()}
-    costs = {
-        name: _cpu(lambda t=text: extract_indicators(t)) / chat for name, text in texts.items()
-    }
-    assert max(costs.values()) < 10, costs
-
-
-def test_hostile_input_is_not_kept_in_caches() -> None:
-    before = _indicator_names._canonical.cache_info().currsize
-    extract_indicators("a." * 5_000 + "com " + "x" * 300 + ".com")
-    assert _indicator_names._canonical.cache_info().currsize == before
