@@ -8,13 +8,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.servers import rdap_data
 from tests.servers.dns_server import (
     QPDAR,
+    QPDAR_ASN,
     QPDAR_IP,
     QPDAR_IPV6,
     DnsServer,
     dns_server_fixture,  # noqa: F401
 )
+from tests.servers.http_server import HttpServer, rdap_routes
+from tests.servers.http_server import http_server_fixture as http_server_fixture
+from tests.servers.whois_server import WhoisServer
+from tests.servers.whois_server import whois_server_fixture as whois_server_fixture
 
 
 def run(
@@ -123,3 +129,32 @@ def test_unknown_follow_id_is_a_clear_error(tmp_path: Path, dns_server: DnsServe
     out = run(["pivot", "qpdar[.]pw", "--follow", "nope"], env=offline_env(tmp_path, dns_server))
     assert out.returncode == 2
     assert b"unknown pivot" in out.stderr
+
+
+def test_pivot_json_for_a_domain_an_ipv4_and_an_ipv6_with_every_source(
+    tmp_path: Path, dns_server: DnsServer, http_server: HttpServer, whois_server: WhoisServer
+) -> None:
+    rdap_routes(http_server)
+    whois_host, whois_port = whois_server.address
+    env = {
+        **offline_env(tmp_path, dns_server),
+        "PIVOT_SOURCES": "dns,asn,rdap,whois,internetdb",
+        "PIVOT_WHOIS_SERVER": f"{whois_host}:{whois_port}",
+        "PIVOT_RDAP_URL": http_server.url + "/rdap",
+        "PIVOT_INTERNETDB_URL": http_server.url + "/internetdb",
+    }
+    cards = {}
+    for value in ("qpdar[.]pw", "212.61.180[.]100", rdap_data.V6_IP):
+        out = run(["pivot", value, "--json"], env=env)
+        assert out.returncode == 0, out.stderr
+        cards[value] = json.loads(out.stdout)
+    domain, ipv4, ipv6 = cards.values()
+    assert domain["facts"]["registrar"] == rdap_data.QPDAR_FACTS["registrar"]
+    assert domain["facts"]["created"] == "2016-02-03"
+    assert domain["sources"]["whois"]["status"] == "ok"
+    assert ipv4["facts"]["network"] == rdap_data.NL_NET_FACTS["network"]
+    assert ipv4["facts"]["asn"] == QPDAR_ASN
+    assert ipv4["indicator"]["defanged"] == "212.61.180[.]100"
+    assert ipv6["facts"]["network"] == rdap_data.V6_NET_FACTS["network"]
+    assert ipv6["facts"]["country"] == "US"
+    assert ipv6["indicator"]["kind"] == "ipv6"
