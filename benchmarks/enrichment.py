@@ -64,8 +64,11 @@ async def _timed(service: Service, value: str, kind: Kind = Kind.DOMAIN) -> tupl
     return time.perf_counter() - started, report
 
 
-async def _bench(settings: Settings, data: Path) -> None:
+async def _bench(settings: Settings, data: Path, injected: float) -> None:
     async with Service(settings) as service:
+        # The first card of a process also pays for imports and connection set-up; a cold
+        # card is a cold cache, so warm the process on another name first.
+        first, _ = await _timed(service, "example-bank.co.uk")
         cold, report = await _timed(service, "qpdar.pw")
         asked = [r for r in report.results.values() if r.status.value != "skipped"]
         slowest = max(r.elapsed_ms for r in asked) / 1000
@@ -80,11 +83,15 @@ async def _bench(settings: Settings, data: Path) -> None:
         async with Service(single) as service:
             seconds, _ = await _timed(service, "qpdar.pw")
             sequential += seconds
+    print(f"first card of the process:          {first * 1000:8.1f} ms")
     print(f"cold card (qpdar.pw, {len(asked)} sources): {cold * 1000:8.1f} ms")
-    print(f"  slowest source alone:               {slowest * 1000:8.1f} ms")
+    print(f"  slowest source, its own time:       {slowest * 1000:8.1f} ms")
     print(
         f"  ratio cold / slowest:               {cold / slowest:8.2f}x "
         f"(target <= 1.2x + 0.1 s: {'met' if cold <= 1.2 * slowest + 0.1 else 'MISSED'})"
+    )
+    print(
+        f"  ratio cold / injected latency of the slowest ({injected:.2f} s): {cold / injected:.2f}x"
     )
     print(
         f"  sources one after another:          {sequential * 1000:8.1f} ms "
@@ -149,7 +156,8 @@ def main() -> None:
             f"(thin registry + registrar = 2), whois {args.whois} s, internetdb {args.internetdb} s"
         )
         data = Path(tmp)
-        asyncio.run(_bench(_settings(data / "a", dns, http, whois), data))
+        slowest = max(2 * args.rdap, args.whois, args.dns)  # RDAP: registry, then registrar
+        asyncio.run(_bench(_settings(data / "a", dns, http, whois), data, slowest))
         bulk = _settings(data / "bulk", dns, http, whois)
         asyncio.run(_bulk(replace(bulk, sources=("dns", "rdap")), "dns + rdap"))
         # One WHOIS server answers one query at a time (etiquette), so 100 names queue there

@@ -63,7 +63,7 @@ class Service:
             cls.name: cls(ctx) for cls in self._registry if cls.name not in self._unavailable
         }
         self._limits = {name: asyncio.Semaphore(s.concurrency) for name, s in self.sources.items()}
-        self._background: set[asyncio.Task[Outcome]] = set()
+        self._background: set[asyncio.Future[Outcome]] = set()
 
     def _check_names(self, settings: Settings) -> dict[str, str]:
         """Source name -> why it is off. Unknown names in PIVOT_SOURCES are a clear error."""
@@ -164,12 +164,20 @@ class Service:
             return
         loop = asyncio.get_running_loop()
         started = loop.time()
-        tasks = {s.name: asyncio.ensure_future(self._cached(s, target)) for s in sources}
+        finished: dict[str, float] = {}
+
+        def timed(name: str, task: asyncio.Future[Outcome]) -> asyncio.Future[Outcome]:
+            task.add_done_callback(lambda _t: finished.setdefault(name, loop.time()))
+            return task
+
+        tasks = {
+            s.name: timed(s.name, asyncio.ensure_future(self._cached(s, target))) for s in sources
+        }
         await asyncio.wait(tasks.values(), timeout=max(0.0, deadline - loop.time()))
         for name, task in tasks.items():
             if task.done():
-                result = task.result()[0]
-                results[name] = replace(result, elapsed_ms=_ms(loop.time() - started))
+                elapsed = _ms(finished.get(name, loop.time()) - started)
+                results[name] = replace(task.result()[0], elapsed_ms=elapsed)
                 continue
             self._background.add(task)
             task.add_done_callback(self._background.discard)

@@ -217,3 +217,11 @@ async def test_a_url_is_enriched_through_its_host(tmp_path: Path, dns_server: Dn
     assert report.facts["a"] == [QPDAR_IP]
     assert [p.id for p in report.pivots] == ["host"]
     assert [i.indicator.value for i in host.items] == [QPDAR]
+
+
+async def test_each_source_reports_its_own_time(tmp_path: Path, dns_server: DnsServer) -> None:
+    dns_server.delays["100.180.61.212.origin.asn.cymru.com"] = 0.6
+    async with Service(dns_only(tmp_path, dns_server)) as service:
+        report = await service.enrich(ipv4(QPDAR_IP))
+    assert report.results["asn"].elapsed_ms >= 600
+    assert report.results["dns"].elapsed_ms < report.results["asn"].elapsed_ms
