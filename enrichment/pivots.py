@@ -50,12 +50,6 @@ def _domain_kind(_value: str) -> Kind:
     return Kind.DOMAIN
 
 
-def _host_kind(value: str) -> Kind:
-    if value.replace(".", "").isdigit():
-        return Kind.IPV4
-    return Kind.IPV6 if ":" in value else Kind.DOMAIN
-
-
 def _list_count(*keys: str) -> Callable[[Report], int | None]:
     def count(report: Report) -> int | None:
         return sum(len(report.facts.get(key) or ()) for key in keys)
@@ -63,9 +57,28 @@ def _list_count(*keys: str) -> Callable[[Report], int | None]:
     return count
 
 
+def lookup_target(indicator: Indicator) -> Indicator:
+    """What the sources are asked about: a URL's host, an e-mail's domain, else the indicator."""
+    if indicator.kind is Kind.URL:
+        host = (urlsplit(indicator.value).hostname or "").strip("[]")
+        return _host_indicator(host) or indicator
+    if indicator.kind is Kind.EMAIL:
+        return _host_indicator(indicator.value.rpartition("@")[2]) or indicator
+    return indicator
+
+
+def _host_indicator(host: str) -> Indicator | None:
+    for kind in (Kind.IPV4, Kind.IPV6, Kind.DOMAIN):
+        try:
+            return make_indicator(kind, host)
+        except InvalidInput:
+            continue
+    return None
+
+
 def _url_host(report: Report) -> Items:
-    host = (urlsplit(report.indicator.value).hostname or "").strip("[]")
-    return _kinded([host] if host else [], _host_kind)
+    host = lookup_target(report.indicator)
+    return [host] if host is not report.indicator else []
 
 
 def _raw_whois(report: Report) -> str | None:

@@ -12,7 +12,6 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -20,7 +19,7 @@ from enrichment import pivots
 from enrichment.cache import Cache
 from enrichment.errors import InvalidInput, NotConfigured, RateLimited, SourceError, SourceTimeout
 from enrichment.http import make_client
-from enrichment.indicators import make_indicator, parse_indicator
+from enrichment.indicators import parse_indicator
 from enrichment.merge import merge_facts
 from enrichment.model import (
     Finding,
@@ -32,6 +31,7 @@ from enrichment.model import (
     SourceResult,
     Status,
 )
+from enrichment.pivots import lookup_target
 from enrichment.privacy import internal_reason
 from enrichment.settings import Settings
 from enrichment.sources import REGISTRY, Context, Source
@@ -241,25 +241,6 @@ class Service:
             text=spec.text(report),
             label=spec.label,
         )
-
-
-def lookup_target(indicator: Indicator) -> Indicator:
-    """What the sources are asked about: a URL's host, an e-mail's domain, else the indicator."""
-    if indicator.kind is Kind.URL:
-        host = (urlsplit(indicator.value).hostname or "").strip("[]")
-        return _host_indicator(host) or indicator
-    if indicator.kind is Kind.EMAIL:
-        return _host_indicator(indicator.value.rpartition("@")[2]) or indicator
-    return indicator
-
-
-def _host_indicator(host: str) -> Indicator | None:
-    for kind in (Kind.IPV4, Kind.IPV6, Kind.DOMAIN):
-        try:
-            return make_indicator(kind, host)
-        except InvalidInput:
-            continue
-    return None
 
 
 def _parse(text: str) -> Indicator:
