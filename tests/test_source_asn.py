@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import httpx
 import pytest
 
 from enrichment.errors import SourceTimeout, Unavailable
 from enrichment.model import Indicator, Kind
 from enrichment.resolver import make_resolver
-from enrichment.settings import Settings
 from enrichment.sources.asn import PARTIAL_TTL, AsnSource, origin_name, parse_as_name, parse_origin
 from enrichment.sources.base import Context
 from tests.servers.dns_server import (
@@ -34,6 +30,7 @@ from tests.servers.dns_server import (
     QPDAR_REGISTRY,
     UNROUTED_IP,
     DnsServer,
+    dns_context_fixture,  # noqa: F401
     dns_server_fixture,  # noqa: F401
 )
 
@@ -43,21 +40,16 @@ def ip(value: str) -> Indicator:
 
 
 @pytest.fixture
-async def ctx(dns_server: DnsServer, tmp_path: Path) -> AsyncIterator[Context]:
-    settings = Settings(data_dir=tmp_path, dns_servers=(dns_server.address,))
-    async with httpx.AsyncClient() as http:
-        yield Context(settings=settings, http=http)
+def source(dns_context: Context) -> AsnSource:
+    return AsnSource(dns_context)
 
 
 @pytest.fixture
-def source(ctx: Context) -> AsnSource:
-    return AsnSource(ctx)
-
-
-@pytest.fixture
-def impatient(ctx: Context) -> AsnSource:
+def impatient(dns_context: Context) -> AsnSource:
     """Short tries for the tests where the server hangs, so they stay quick."""
-    return AsnSource(ctx, resolver=make_resolver(ctx.settings, timeout=0.3, lifetime=0.8))
+    return AsnSource(
+        dns_context, resolver=make_resolver(dns_context.settings, timeout=0.3, lifetime=0.8)
+    )
 
 
 async def test_declares_itself() -> None:

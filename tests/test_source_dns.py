@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -36,6 +35,7 @@ from tests.servers.dns_server import (
     UNROUTED_IP,
     WWW_QPDAR,
     DnsServer,
+    dns_context_fixture,  # noqa: F401
     dns_server_fixture,  # noqa: F401
 )
 
@@ -49,21 +49,16 @@ def ip(value: str) -> Indicator:
 
 
 @pytest.fixture
-async def ctx(dns_server: DnsServer, tmp_path: Path) -> AsyncIterator[Context]:
-    settings = Settings(data_dir=tmp_path, dns_servers=(dns_server.address,))
-    async with httpx.AsyncClient() as http:
-        yield Context(settings=settings, http=http)
+def source(dns_context: Context) -> DnsSource:
+    return DnsSource(dns_context)
 
 
 @pytest.fixture
-def source(ctx: Context) -> DnsSource:
-    return DnsSource(ctx)
-
-
-@pytest.fixture
-def impatient(ctx: Context) -> DnsSource:
+def impatient(dns_context: Context) -> DnsSource:
     """Short tries for the tests where the server hangs, so they stay quick."""
-    return DnsSource(ctx, resolver=make_resolver(ctx.settings, timeout=0.3, lifetime=0.8))
+    return DnsSource(
+        dns_context, resolver=make_resolver(dns_context.settings, timeout=0.3, lifetime=0.8)
+    )
 
 
 async def test_declares_itself() -> None:

@@ -25,7 +25,7 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -38,7 +38,11 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 import dns.zonefile
+import httpx
 import pytest
+
+from enrichment.settings import Settings
+from enrichment.sources.base import Context
 
 DEFAULT_ZONE_FILE = Path(__file__).parents[1] / "fixtures" / "dns" / "default.zone"
 DEFAULT_ZONE = DEFAULT_ZONE_FILE.read_text()
@@ -369,3 +373,11 @@ def dns_server_fixture() -> Iterator[DnsServer]:
     """A running server holding DEFAULT_ZONE; faults reset with every test."""
     with DnsServer(DEFAULT_ZONE) as server:
         yield server
+
+
+@pytest.fixture(name="dns_context")
+async def dns_context_fixture(dns_server: DnsServer, tmp_path: Path) -> AsyncIterator[Context]:
+    """A source context whose resolver is the running `dns_server`."""
+    settings = Settings(data_dir=tmp_path, dns_servers=(dns_server.address,))
+    async with httpx.AsyncClient() as http:
+        yield Context(settings=settings, http=http)
