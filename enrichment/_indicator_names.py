@@ -16,7 +16,11 @@ import idna
 import tldextract
 
 MAX_NAME = 253
-_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+# One extractor for the whole package: ICANN suffixes by default, private ones (dynamic DNS,
+# hosting) only where a caller asks for them (`registrable_label`).
+_EXTRACT = tldextract.TLDExtract(
+    suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True
+)
 _LABEL = r"(?!-)[a-z0-9-]{1,63}+(?<!-)"
 _LABELS = re.compile(rf"(?:{_LABEL}\.)++{_LABEL}")
 
@@ -50,7 +54,7 @@ _LATIN_LOOKALIKES = frozenset("ıſĸŀ")
 def _rules() -> frozenset[str]:
     """The ICANN suffix rules (`co.uk`, `*.ck`, `!www.ck`), names in ASCII (punycode) form."""
     out: set[str] = set()
-    for rule in _EXTRACT.tlds:
+    for rule in _EXTRACT._get_tld_extractor().tlds(include_psl_private_domains=False):
         prefix = rule[:2] if rule.startswith("*.") else rule[:1] if rule.startswith("!") else ""
         name = rule[len(prefix) :]
         out.add(prefix + (name if name.isascii() else _to_ascii(name) or name))
@@ -119,8 +123,18 @@ def registered_domain(domain: str) -> str | None:
     name = canonical_domain(domain)
     if name is None:
         return None
-    parts = _EXTRACT(name)
+    parts = _EXTRACT(name, include_psl_private_domains=False)
     return f"{parts.domain}.{parts.suffix}"
+
+
+def registrable_label(domain: str) -> str | None:
+    """The label just left of the public suffix, private suffixes included: `qpdar` for
+    `www.qpdar.pw`, `x1y2` for `x1y2.ddns.net` (a dynamic-DNS zone is where a DGA's choice
+    sits). None when `domain` is not valid or is itself a suffix."""
+    name = canonical_domain(domain)
+    if name is None:
+        return None
+    return _EXTRACT(name).domain or None
 
 
 def looks_like_file(name: str) -> bool:

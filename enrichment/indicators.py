@@ -48,7 +48,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from enrichment._indicator_names import canonical_domain, registered_domain
+from enrichment._indicator_names import canonical_domain, registered_domain, registrable_label
 from enrichment._indicator_scan import Found, Scanner
 from enrichment._indicator_text import prepare, refang
 from enrichment._indicator_values import (
@@ -72,6 +72,7 @@ __all__ = [
     "parse_indicator",
     "refang",
     "registered_domain",
+    "registrable_label",
 ]
 
 _CANONICAL: dict[Kind, Callable[[str], str | None]] = {
