@@ -34,9 +34,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.corpus import Message, corpus
-from enrichment import _indicator_names, indicators
+from enrichment import indicators
 from enrichment.errors import InvalidInput
 from enrichment.indicators import Kind, extract_indicators, make_indicator, refang
+from enrichment.indicators import _names as _indicator_names
 
 Pair = tuple[str, str]
 KINDS = [k.value for k in Kind]

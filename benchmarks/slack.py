@@ -29,9 +29,9 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot import payloads
 from bot.app import Identity, build_app, make_client
-from bot.fake_slack import FakeSlack
+from bot.console import payloads
+from bot.console.fake_slack import FakeSlack
 from bot.server import PATH, start_http
 from bot.settings import SlackSettings
 from enrichment.cache import Cache

@@ -48,15 +48,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "extract":
-        from bot.commands import extract
+        from bot.cli import extract
 
         return extract()
     if args.command == "pivot":
-        from bot.commands import pivot
+        from bot.cli import pivot
 
         return pivot(args.indicator, args.follow, args.page, json_out=args.json, blocks=args.blocks)
     if args.command == "rdap-refresh":
-        from bot.commands import rdap_refresh
+        from bot.cli import rdap_refresh
 
         return rdap_refresh(args.dir)
     if args.command == "serve" or (args.command is None and _has_slack_credentials()):

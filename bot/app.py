@@ -20,7 +20,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.context import Deps, EnrichService
+from bot.deps import Deps, EnrichService
 from bot.listeners import actions, commands, errors, messages, shortcuts
 from bot.settings import SlackSettings
 

@@ -19,9 +19,9 @@ from typing import Any
 
 import httpx
 
-from bot import payloads
 from bot.app import Bot, Identity, build_app, make_client
-from bot.fake_slack import FakeSlack, Posted
+from bot.console import payloads
+from bot.console.fake_slack import FakeSlack, Posted
 from bot.server import PATH, start_http
 from bot.settings import SlackSettings
 from enrichment.cache import Cache

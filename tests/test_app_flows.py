@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.blockkit import validate
-from bot.fake_slack import Posted
+from bot.console.fake_slack import Posted
+from bot.render.blockkit import validate
 from enrichment.model import Indicator, Report
 from enrichment.service import Service
 from enrichment.settings import Settings

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import payloads
 from bot.app import Identity
+from bot.console import payloads
 from bot.settings import AutoMode, SlackSettings
 from tests.slack_helpers import CHANNEL, USER, FakeService, SlackHarness, button, buttons
 

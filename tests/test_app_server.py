@@ -19,9 +19,10 @@ import httpx
 import pytest
 from aiohttp import WSMsgType, web
 
-from bot import payloads, server
+from bot import server
 from bot.app import Identity, build_app, make_client
-from bot.fake_slack import FakeSlack
+from bot.console import payloads
+from bot.console.fake_slack import FakeSlack
 from bot.settings import SlackSettings
 from tests.servers.dns_server import QPDAR_IP, DnsServer, dns_server_fixture  # noqa: F401
 from tests.slack_helpers import SECRET, FakeService

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.context import ButtonStore, Tasks, action_name
+from bot.deps import ButtonStore, Tasks, action_name
 from bot.settings import SLACK_API_URL, AutoMode, SlackSettings
 from enrichment.cache import Cache
 from enrichment.model import Indicator, Kind

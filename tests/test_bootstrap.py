@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from enrichment import bootstrap
 from enrichment.errors import Unavailable
 from enrichment.http import make_client
+from enrichment.rdap import bootstrap
 from tests.servers.http_server import (
     Fault,
     HttpServer,

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.blockkit import MAX_BLOCKS, TEXT_BUDGET, finish, text_size
-from bot.cards import (
+from bot.render.blockkit import MAX_BLOCKS, TEXT_BUDGET, finish, text_size
+from bot.render.cards import (
     TEMPLATES,
     Message,
     error_card,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.escape import (
+from bot.render.escape import (
     ELLIPSIS,
     Safe,
     age,

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from enrichment import _indicator_scan, _indicator_text
+from enrichment.indicators import _scan as _indicator_scan
+from enrichment.indicators import _text as _indicator_text
 from enrichment.indicators import extract_indicators
 
 ADVERSARIAL = {

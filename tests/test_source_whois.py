@@ -15,8 +15,8 @@ from enrichment.settings import Settings
 from enrichment.sources import by_name
 from enrichment.sources.base import Context
 from enrichment.sources.whois import YOUNG_TTL, WhoisSource, make_client
-from enrichment.whois_client import IANA, WhoisClient
-from enrichment.whois_parse import FIELD_LIMIT, parse_domain, parse_ip
+from enrichment.whois.client import IANA, WhoisClient
+from enrichment.whois.parse import FIELD_LIMIT, parse_domain, parse_ip
 from tests.servers.whois_server import (
     EXPECTED,
     HOSTILE_LINK,

@@ -18,7 +18,7 @@ from enrichment.model import Finding, Indicator, Kind
 from enrichment.resolver import make_resolver
 from enrichment.settings import Settings
 from enrichment.sources import REGISTRY, Context, Source
-from enrichment.sources.resolved import ResolverSource
+from enrichment.sources.resolver_source import ResolverSource
 from tests.servers import rdap_data
 from tests.servers.dns_server import QPDAR_IPV6, DnsServer
 from tests.servers.dns_server import dns_server_fixture as dns_server_fixture

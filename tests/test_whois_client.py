@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from enrichment.errors import RateLimited, SourceTimeout, Unavailable
-from enrichment.whois_client import (
+from enrichment.whois.client import (
     IANA,
     WhoisClient,
     looks_rate_limited,

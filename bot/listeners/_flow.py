@@ -11,9 +11,9 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.cards import Message, summary_card
-from bot.context import Deps
+from bot.deps import Deps
 from bot.listeners.errors import handle_error
+from bot.render.cards import Message, summary_card
 from enrichment.indicators import extract_indicators, parse_indicator
 from enrichment.model import Indicator, Report
 

@@ -1,6 +1,6 @@
 """Every pivot button (action id `pivot:...`): one handler, each result posted in the thread.
 
-The button's value is a key to context in the cache (see bot.context); an expired key gets an
+The button's value is a key to context in the cache (see bot.deps); an expired key gets an
 ephemeral "run /pivot again". A double click gives one result: the first (message, key) pair
 is claimed with the cache's atomic `add` for a few minutes.
 """
@@ -15,10 +15,10 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.cards import Message, error_card, pivot_card, report_card
-from bot.context import Button, Deps
-from bot.escape import clean, defang_text
+from bot.deps import Button, Deps
 from bot.listeners._flow import post_or_respond, slack_error, spawn, tell
+from bot.render.cards import Message, error_card, pivot_card, report_card
+from bot.render.escape import clean, defang_text
 from enrichment.errors import InvalidInput
 from enrichment.indicators import parse_indicator
 from enrichment.model import Indicator, PivotPage

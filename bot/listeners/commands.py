@@ -11,8 +11,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.cards import error_card, placeholder_card, report_card, usage_card
-from bot.context import Deps
+from bot.deps import Deps
 from bot.listeners._flow import (
     NOT_A_MEMBER,
     enrich_all,
@@ -24,6 +23,7 @@ from bot.listeners._flow import (
     tell,
     update,
 )
+from bot.render.cards import error_card, placeholder_card, report_card, usage_card
 from enrichment.model import Indicator
 
 

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.context import Deps
+from bot.deps import Deps
 from bot.listeners._flow import enrich_all, find_indicators, post, spawn, summary_for
 from bot.settings import AutoMode
 from enrichment.model import Indicator, Kind

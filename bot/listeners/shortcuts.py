@@ -8,9 +8,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.cards import usage_card
-from bot.context import Deps
+from bot.deps import Deps
 from bot.listeners._flow import find_indicators, reply_in_thread, spawn, tell
+from bot.render.cards import usage_card
 
 NOTHING_FOUND = "That message holds no domain, IP, URL, e-mail address or hash I can look up."
 

@@ -21,7 +21,7 @@ import dns.reversename
 from enrichment.errors import SourceError
 from enrichment.model import Finding, Indicator, Kind
 from enrichment.resolver import Reply, ask, txt_text
-from enrichment.sources.resolved import ResolverSource
+from enrichment.sources.resolver_source import ResolverSource
 
 ORIGIN4 = dns.name.from_text("origin.asn.cymru.com.")
 ORIGIN6 = dns.name.from_text("origin6.asn.cymru.com.")

@@ -32,7 +32,7 @@ from enrichment.resolver import (
     parse_name,
     txt_text,
 )
-from enrichment.sources.resolved import ResolverSource
+from enrichment.sources.resolver_source import ResolverSource
 
 DOMAIN_TYPES = ("A", "AAAA", "MX", "NS", "TXT", "SOA", "CNAME")
 PARENT_TYPES = ("NS", "SOA")  # asked of the registrable domain when the name is below it

@@ -2,7 +2,7 @@
 
 Kinds: domain, ipv4, ipv6, cidr (asked about its network address). No keys. Every query goes
 to `PIVOT_RDAP_URL` when set, else to the service IANA's bootstrap names (shipped with the
-package, see `enrichment.bootstrap`). A thin registry's "related" link to the registrar's RDAP
+package, see `enrichment.rdap.bootstrap`). A thin registry's "related" link to the registrar's RDAP
 record is followed once, for the registrant; withheld registrant data becomes `redacted: True`.
 """
 
@@ -17,12 +17,12 @@ from urllib.parse import quote, urlsplit
 
 import tldextract
 
-from enrichment import bootstrap
 from enrichment.errors import SourceError, Unavailable
 from enrichment.http import get_json
 from enrichment.model import Finding, Indicator, Kind
 from enrichment.privacy import internal_reason
-from enrichment.rdap_parse import autnum_facts, domain_facts, network_facts, related_links
+from enrichment.rdap import bootstrap
+from enrichment.rdap.parse import autnum_facts, domain_facts, network_facts, related_links
 from enrichment.sources.base import Context, Source
 
 MAX_BODY = 2 * 1024 * 1024

@@ -1,8 +1,8 @@
 """WHOIS over port 43: domains, and IPv4/IPv6 as a fallback when RDAP did not answer.
 
 Service: IANA names the registry (or the regional registry for an IP), the registry answers,
-and one registrar referral completes a thin registry's record (`enrichment.whois_client`);
-python-whois reads the text (`enrichment.whois_parse`). No keys. `PIVOT_WHOIS_SERVER` points
+and one registrar referral completes a thin registry's record (`enrichment.whois.client`);
+python-whois reads the text (`enrichment.whois.parse`). No keys. `PIVOT_WHOIS_SERVER` points
 every query at one server: no IANA step, no referrals. The raw answers, each headed by the
 server that gave it, stay in `Finding.raw` for the raw-WHOIS button.
 """
@@ -20,8 +20,8 @@ from enrichment.indicators import registered_domain
 from enrichment.model import Finding, Indicator, Kind
 from enrichment.settings import Settings
 from enrichment.sources.base import Context, Source
-from enrichment.whois_client import MAX_BYTES, WhoisAnswer, WhoisClient, WhoisResult
-from enrichment.whois_parse import Parsed, parse_domain, parse_ip
+from enrichment.whois.client import MAX_BYTES, WhoisAnswer, WhoisClient, WhoisResult
+from enrichment.whois.parse import Parsed, parse_domain, parse_ip
 
 QUERY_TIMEOUT = 3.0  # per server, so a hung registrar still leaves time to keep the registry
 GAP = 1.0  # seconds between two queries to one server

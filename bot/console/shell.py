@@ -1,7 +1,7 @@
 """`python -m bot shell`: the bot without a workspace.
 
 The same AsyncApp and listeners, driven by signed requests as Slack would send them, against
-the in-process recording fake of the Web API (bot.fake_slack). Type `/pivot X`, paste text, or
+the in-process fake of the Web API (bot.console.fake_slack). Type `/pivot X`, paste text, or
 type a button's number. Reads a pipe as well as a terminal, and ends on EOF or `quit`.
 """
 
@@ -20,10 +20,10 @@ from typing import TextIO
 import aiohttp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot import payloads
 from bot.app import Bot, Identity, build_app, make_client
-from bot.console_view import View
-from bot.fake_slack import FakeSlack, Posted
+from bot.console import payloads
+from bot.console.fake_slack import FakeSlack, Posted
+from bot.console.view import View
 from bot.settings import SlackSettings
 from enrichment.errors import InvalidInput
 from enrichment.service import Service

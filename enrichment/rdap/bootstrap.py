@@ -1,6 +1,6 @@
 """IANA's RDAP bootstrap (RFC 9224): which RDAP service answers for a domain, an IP, an ASN.
 
-IANA's four files (dns, ipv4, ipv6, asn) ship in `enrichment/data/rdap/`, with our own
+IANA's four files (dns, ipv4, ipv6, asn) ship in `enrichment/rdap/data/`, with our own
 `overrides.json` (same shape) for ccTLDs that run RDAP without being listed in dns.json.
 `refresh()` downloads fresh copies where the internet is reachable, checks them, and replaces
 the old ones only when all four are good.
@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 IANA_URL = "https://data.iana.org/rdap/"
-PACKAGED = Path(__file__).parent / "data" / "rdap"
+PACKAGED = Path(__file__).parent / "data"
 FILES = ("dns.json", "ipv4.json", "ipv6.json", "asn.json")
 OVERRIDES = "overrides.json"
 MAX_FILE = 4 * 1024 * 1024

@@ -64,7 +64,7 @@ async def _pivot(
             if json_out:
                 _write(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
             elif blocks:
-                from bot.cards import pivot_card
+                from bot.render.cards import pivot_card
 
                 _print_blocks(pivot_card(result, _no_keys).blocks)
             else:
@@ -74,7 +74,7 @@ async def _pivot(
     if json_out:
         _write(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     elif blocks:
-        from bot.cards import report_card
+        from bot.render.cards import report_card
 
         _print_blocks(report_card(report, _no_keys).blocks)
     else:
@@ -140,6 +140,6 @@ def _terminal_block(text: str) -> str:
 
 
 def rdap_refresh(directory: str | None) -> int:
-    from enrichment.bootstrap import refresh_command
+    from enrichment.rdap.bootstrap import refresh_command
 
     return refresh_command(directory)

@@ -15,7 +15,7 @@ from typing import Any
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 
-from bot.escape import ELLIPSIS, truncate_escaped
+from bot.render.escape import ELLIPSIS, truncate_escaped
 
 __all__ = [
     "MAX_BLOCKS",

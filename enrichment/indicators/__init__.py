@@ -48,10 +48,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from enrichment._indicator_names import canonical_domain, registered_domain, registrable_label
-from enrichment._indicator_scan import Found, Scanner
-from enrichment._indicator_text import prepare, refang
-from enrichment._indicator_values import (
+from enrichment.errors import InvalidInput
+from enrichment.indicators._names import canonical_domain, registered_domain, registrable_label
+from enrichment.indicators._scan import Found, Scanner
+from enrichment.indicators._text import prepare, refang
+from enrichment.indicators._values import (
     DEFANGERS,
     cidr_value,
     email_value,
@@ -60,7 +61,6 @@ from enrichment._indicator_values import (
     ipv6_value,
     url_value,
 )
-from enrichment.errors import InvalidInput
 from enrichment.model import Indicator, Kind
 
 __all__ = [

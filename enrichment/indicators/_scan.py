@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 
-from enrichment._indicator_names import canonical_domain, looks_like_file
-from enrichment._indicator_text import DOT, SLOT_CLOSE, SLOT_OPEN, UNSPACED, Prepared
-from enrichment._indicator_values import (
+from enrichment.indicators._names import canonical_domain, looks_like_file
+from enrichment.indicators._text import DOT, SLOT_CLOSE, SLOT_OPEN, UNSPACED, Prepared
+from enrichment.indicators._values import (
     cidr_value,
     email_value,
     hash_kind,

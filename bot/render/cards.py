@@ -3,7 +3,7 @@
 Templates emit a stream of JSON values: first the `text` fallback, then one value per block.
 The Environment's `finalize` JSON-encodes every `{{ value }}`, and any plain string is cleaned,
 defanged and escaped on the way, so a template cannot place outside text unescaped; only
-`Safe` values built by bot.escape go in as they are.
+`Safe` values built by bot.render.escape go in as they are.
 """
 
 from __future__ import annotations
@@ -17,8 +17,20 @@ from typing import Any
 
 import jinja2
 
-from bot.blockkit import finish, parse_stream, validate
-from bot.escape import Safe, age, cat, clip, code, escape, field, fit, label, split_escaped, values
+from bot.render.blockkit import finish, parse_stream, validate
+from bot.render.escape import (
+    Safe,
+    age,
+    cat,
+    clip,
+    code,
+    escape,
+    field,
+    fit,
+    label,
+    split_escaped,
+    values,
+)
 from enrichment.model import (
     Indicator,
     Kind,
@@ -46,7 +58,7 @@ __all__ = [
 
 KeyMaker = Callable[[str, str, int], str]  # (action, target value, page) -> short opaque key
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 SUMMARY_MAX = 20
 OPEN_BUTTONS_MAX = 20
 RAW_BUDGET = 7000

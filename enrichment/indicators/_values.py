@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from enrichment._indicator_names import canonical_domain, display_domain
+from enrichment.indicators._names import canonical_domain, display_domain
 from enrichment.model import Kind
 
 MAX_URL = 8192

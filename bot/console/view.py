@@ -7,7 +7,7 @@ import html
 import textwrap
 from typing import Any, TextIO
 
-from bot.fake_slack import FakeSlack, Posted
+from bot.console.fake_slack import FakeSlack, Posted
 
 INDENT = "    │ "
 WIDTH = 100

@@ -1,0 +1,5 @@
+"""The local console: the same app and cards, against an in-process fake of Slack's Web API."""
+
+from bot.console.shell import main
+
+__all__ = ["main"]

@@ -1,0 +1,1 @@
+"""Rendering: enrichment results -> escaped, validated Block Kit (templates/ holds the shapes)."""

@@ -1,0 +1,1 @@
+"""WHOIS over port 43: the asyncio client (referrals, rate limits) and the record parser."""
