@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from enrichment.settings import split_list
+
 SLACK_API_URL = "https://slack.com/api/"
 
 
@@ -18,10 +20,6 @@ class AutoMode(StrEnum):
     REPLY = "reply"  # one threaded summary per message with indicators
     REACT = "react"  # a reaction instead, unless something scores above the threshold
     OFF = "off"
-
-
-def _split(value: str | None) -> tuple[str, ...]:
-    return tuple(p.strip() for p in (value or "").split(",") if p.strip())
 
 
 def _auto_mode(value: str | None) -> AutoMode:
@@ -57,8 +55,8 @@ class SlackSettings:
             api_url=api_url.rstrip("/") + "/",
             auto=_auto_mode(env.get("PIVOT_AUTO")),
             auto_min_score=int(env.get("PIVOT_AUTO_MIN_SCORE") or cls.auto_min_score),
-            auto_channels=_split(env.get("PIVOT_AUTO_CHANNELS")),
-            allowlist=tuple(d.lower().strip(".") for d in _split(env.get("PIVOT_ALLOWLIST"))),
+            auto_channels=split_list(env.get("PIVOT_AUTO_CHANNELS")),
+            allowlist=tuple(d.lower().strip(".") for d in split_list(env.get("PIVOT_ALLOWLIST"))),
         )
 
     @property

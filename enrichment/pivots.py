@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from enrichment.errors import InvalidInput
-from enrichment.indicators import make_indicator
+from enrichment.indicators import lookup_target, make_indicator
 from enrichment.model import Indicator, Kind, PivotOffer, Report
 
 Items = list[Indicator]
@@ -55,25 +54,6 @@ def _list_count(*keys: str) -> Callable[[Report], int | None]:
         return sum(len(report.facts.get(key) or ()) for key in keys)
 
     return count
-
-
-def lookup_target(indicator: Indicator) -> Indicator:
-    """What the sources are asked about: a URL's host, an e-mail's domain, else the indicator."""
-    if indicator.kind is Kind.URL:
-        host = (urlsplit(indicator.value).hostname or "").strip("[]")
-        return _host_indicator(host) or indicator
-    if indicator.kind is Kind.EMAIL:
-        return _host_indicator(indicator.value.rpartition("@")[2]) or indicator
-    return indicator
-
-
-def _host_indicator(host: str) -> Indicator | None:
-    for kind in (Kind.IPV4, Kind.IPV6, Kind.DOMAIN):
-        try:
-            return make_indicator(kind, host)
-        except InvalidInput:
-            continue
-    return None
 
 
 def _url_host(report: Report) -> Items:

@@ -1,16 +1,19 @@
 """Which indicators must never leave the team: private, reserved and special-use space, plus
-the team's own networks and domains from settings."""
+the team's own networks and domains from settings.
+
+This is the one place the decision is made: the service asks `internal_reason` once per
+indicator, and a URL or an e-mail address is judged by its host as well as by itself.
+"""
 
 from __future__ import annotations
 
-import ipaddress
-from urllib.parse import urlsplit
-
+from enrichment.addresses import network_reason, parse_address, parse_network, special_reason
+from enrichment.indicators import in_zone, lookup_target
 from enrichment.model import Indicator, Kind
 from enrichment.settings import Settings
 
 # Special-use names (RFC 6761, 6762, 8375, 9476 and common private conventions).
-_PRIVATE_SUFFIXES = (
+SPECIAL_USE_ZONES = (
     "local",
     "localhost",
     "internal",
@@ -26,64 +29,56 @@ _PRIVATE_SUFFIXES = (
     "alt",
     "private",
 )
-# CGNAT is not "private" to the ipaddress module but is never internet-routable.
-_EXTRA_NETWORKS = (ipaddress.ip_network("100.64.0.0/10"),)
 
 
-def _internal_ip(text: str, settings: Settings) -> str | None:
-    try:
-        ip = ipaddress.ip_address(text)
-    except ValueError:
-        return None
-    if any(ip in net for net in settings.internal_networks if net.version == ip.version):
-        return "internal network"
-    if any(ip in net for net in _EXTRA_NETWORKS if net.version == ip.version):
-        return "shared address space (CGNAT)"
-    if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast:
-        return "private or special-use address"
-    if ip.is_reserved or ip.is_unspecified or not ip.is_global:
-        return "reserved address"
+def _address_reason(text: str, settings: Settings) -> str | None:
+    ip = parse_address(text)
+    return special_reason(ip, settings.internal_networks) if ip is not None else None
+
+
+def _network_reason(text: str, settings: Settings) -> str | None:
+    network = parse_network(text)
+    return network_reason(network, settings.internal_networks) if network is not None else None
+
+
+def _name_reason(name: str, settings: Settings) -> str | None:
+    if in_zone(name, settings.internal_domains):
+        return "internal domain"
+    if in_zone(name, SPECIAL_USE_ZONES):
+        return "special-use name"
     return None
 
 
-def _internal_name(name: str, settings: Settings) -> str | None:
-    name = name.lower().rstrip(".")
-    for suffix in settings.internal_domains:
-        if name == suffix or name.endswith("." + suffix):
-            return "internal domain"
-    for suffix in _PRIVATE_SUFFIXES:
-        if name == suffix or name.endswith("." + suffix):
-            return "special-use name"
+def _own_reason(indicator: Indicator, settings: Settings) -> str | None:
+    kind, value = indicator.kind, indicator.value
+    if kind in (Kind.IPV4, Kind.IPV6):
+        return _address_reason(value, settings)
+    if kind is Kind.CIDR:
+        return _network_reason(value, settings)
+    if kind is Kind.DOMAIN:
+        return _name_reason(value, settings)
+    if kind is Kind.EMAIL:
+        return _name_reason(value.rpartition("@")[2], settings)
     return None
-
-
-def _internal_cidr(text: str, settings: Settings) -> str | None:
-    try:
-        net = ipaddress.ip_network(text, strict=False)
-    except ValueError:
-        return None
-    return _internal_ip(str(net.network_address), settings) or _internal_ip(
-        str(net.broadcast_address), settings
-    )
-
-
-def _host_of(url: str) -> str:
-    host = urlsplit(url).hostname or ""
-    return host.strip("[]")
 
 
 def internal_reason(indicator: Indicator, settings: Settings) -> str | None:
-    """Why `indicator` must stay inside, or None when third parties may see it."""
-    kind, value = indicator.kind, indicator.value
-    if kind in (Kind.IPV4, Kind.IPV6):
-        return _internal_ip(value, settings)
-    if kind is Kind.CIDR:
-        return _internal_cidr(value, settings)
-    if kind is Kind.DOMAIN:
-        return _internal_name(value, settings)
-    if kind is Kind.EMAIL:
-        return _internal_name(value.rpartition("@")[2], settings)
-    if kind is Kind.URL:
-        host = _host_of(value)
-        return _internal_ip(host, settings) or _internal_name(host, settings)
-    return None
+    """Why `indicator` must stay inside, or None when third parties may see it. A URL is
+    judged by its host (an IP or a name); an e-mail address by its domain."""
+    target = lookup_target(indicator)
+    if target is not indicator:
+        return _own_reason(target, settings) or _own_reason(indicator, settings)
+    if indicator.kind is Kind.URL:
+        return "a URL whose host cannot be judged"
+    return _own_reason(indicator, settings)
+
+
+def host_reason(host: str, settings: Settings) -> str | None:
+    """Why a host named in an upstream answer (an RDAP link, a redirect) must not be reached:
+    an address judged as above, or a special-use or internal name."""
+    host = host.strip().strip("[]").lower()
+    if not host:
+        return "no host"
+    if parse_address(host) is not None:
+        return _address_reason(host, settings)
+    return _name_reason(host, settings)

@@ -19,7 +19,7 @@ from enrichment import pivots
 from enrichment.cache import Cache
 from enrichment.errors import InvalidInput, NotConfigured, RateLimited, SourceError, SourceTimeout
 from enrichment.http import make_client
-from enrichment.indicators import parse_indicator
+from enrichment.indicators import lookup_target, parse_indicator
 from enrichment.merge import merge_facts
 from enrichment.model import (
     Finding,
@@ -31,7 +31,6 @@ from enrichment.model import (
     SourceResult,
     Status,
 )
-from enrichment.pivots import lookup_target
 from enrichment.privacy import internal_reason
 from enrichment.settings import Settings
 from enrichment.sources import REGISTRY, Context, Source
@@ -133,9 +132,7 @@ class Service:
         now: list[Source] = []
         later: list[Source] = []
         explicit = self.settings.sources is not None
-        private = internal_reason(indicator, self.settings) or internal_reason(
-            target, self.settings
-        )
+        private = internal_reason(indicator, self.settings)
         for cls in self._registry:
             name = cls.name
             source = self.sources.get(name)

@@ -19,7 +19,8 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 FEEDS = ("URLHAUS", "THREATFOX", "FEODO", "OPENPHISH", "SPAMHAUS_DROP")
 
 
-def _split(value: str | None) -> tuple[str, ...]:
+def split_list(value: str | None) -> tuple[str, ...]:
+    """A comma-separated variable's items, stripped, empty ones dropped."""
     return tuple(p.strip() for p in (value or "").split(",") if p.strip())
 
 
@@ -92,12 +93,14 @@ class Settings:
             if env.get(f"PIVOT_FEED_{name}_URL")
         }
         whois = env.get("PIVOT_WHOIS_SERVER")
-        sources = _split(env.get("PIVOT_SOURCES"))
+        sources = split_list(env.get("PIVOT_SOURCES"))
         data_dir = env.get("PIVOT_DATA_DIR")
         return cls(
             data_dir=Path(data_dir) if data_dir else cls.data_dir,
             sources=tuple(s.lower() for s in sources) or None,
-            dns_servers=tuple(parse_hostport(s, 53) for s in _split(env.get("PIVOT_DNS_SERVERS"))),
+            dns_servers=tuple(
+                parse_hostport(s, 53) for s in split_list(env.get("PIVOT_DNS_SERVERS"))
+            ),
             whois_server=parse_hostport(whois, 43) if whois else None,
             rdap_url=(env.get("PIVOT_RDAP_URL") or "").rstrip("/") or None,
             source_urls=urls,
@@ -105,13 +108,13 @@ class Settings:
             domaintools_username=env.get("DOMAINTOOLS_USERNAME") or None,
             domaintools_api_key=env.get("DOMAINTOOLS_API_KEY") or None,
             deadline=_seconds(env.get("PIVOT_DEADLINE"), cls.deadline),
-            brands=tuple(b.lower() for b in _split(env.get("PIVOT_BRANDS"))),
+            brands=tuple(b.lower() for b in split_list(env.get("PIVOT_BRANDS"))),
             internal_networks=tuple(
                 ipaddress.ip_network(n, strict=False)
-                for n in _split(env.get("PIVOT_INTERNAL_NETWORKS"))
+                for n in split_list(env.get("PIVOT_INTERNAL_NETWORKS"))
             ),
             internal_domains=tuple(
-                d.lower().strip(".") for d in _split(env.get("PIVOT_INTERNAL_DOMAINS"))
+                d.lower().strip(".") for d in split_list(env.get("PIVOT_INTERNAL_DOMAINS"))
             ),
         )
 

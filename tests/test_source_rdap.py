@@ -14,6 +14,7 @@ from enrichment.model import Indicator, Kind
 from enrichment.settings import Settings
 from enrichment.sources.base import Context
 from enrichment.sources.rdap import RdapSource
+from enrichment.text import LINE_LIMIT
 from tests.servers.http_server import (
     Fault,
     HttpServer,
@@ -116,7 +117,7 @@ async def test_hostile_strings_pass_through_as_data_and_junk_is_dropped(
 ) -> None:
     finding = await rdap.lookup(ind(Kind.DOMAIN, HOSTILE_DOMAIN))
     assert dict(finding.facts) == HOSTILE_FACTS
-    assert len(finding.facts["registrant_name"]) == 10_000
+    assert len(finding.facts["registrant_name"]) == LINE_LIMIT  # bounded, not 10,000
 
 
 async def test_unknown_domain_is_empty(rdap: RdapSource) -> None:

@@ -93,7 +93,7 @@ async def enrich_all(deps: Deps, indicators: Sequence[Indicator]) -> list[Report
 
 def summary_for(deps: Deps, channel: str, reports: list[Report], left_out: int) -> Message:
     keys = deps.buttons.maker(channel, None, [r.indicator for r in reports])
-    return summary_card(reports, keys, left_out=left_out)
+    return summary_card(reports, keys, left_out=left_out, limit=deps.settings.max_summary)
 
 
 async def reply_in_thread(

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -23,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deps import Deps
 from bot.listeners._flow import enrich_all, find_indicators, post, spawn, summary_for
 from bot.settings import AutoMode
+from enrichment.indicators import in_zone, lookup_target
 from enrichment.model import Indicator, Kind
 
 HUMAN_SUBTYPES = frozenset({"", "thread_broadcast", "file_share"})
@@ -76,21 +76,10 @@ def wanted(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> list[Indi
     return indicators
 
 
-def host_of(indicator: Indicator) -> str | None:
-    if indicator.kind is Kind.DOMAIN:
-        return indicator.value
-    if indicator.kind is Kind.URL:
-        return (urlsplit(indicator.value).hostname or "").lower() or None
-    if indicator.kind is Kind.EMAIL:
-        return indicator.value.rpartition("@")[2].lower()
-    return None
-
-
 def allowlisted(indicator: Indicator, allowlist: Sequence[str]) -> bool:
-    host = host_of(indicator)
-    if not host:
-        return False
-    return any(host == name or host.endswith("." + name) for name in allowlist)
+    """A domain, or a URL or e-mail address whose host is a domain, in or below the list."""
+    target = lookup_target(indicator)
+    return target.kind is Kind.DOMAIN and in_zone(target.value, allowlist)
 
 
 async def answer(

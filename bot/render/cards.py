@@ -9,6 +9,7 @@ defanged and escaped on the way, so a template cannot place outside text unescap
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from bot.render.escape import (
     split_escaped,
     values,
 )
+from bot.settings import SlackSettings
 from enrichment.model import (
     Indicator,
     Kind,
@@ -58,8 +60,17 @@ __all__ = [
 
 KeyMaker = Callable[[str, str, int], str]  # (action, target value, page) -> short opaque key
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-SUMMARY_MAX = 20
+
+def _template_dir() -> Path:
+    """templates/ as installed (`bot.templates`, in a wheel or an editable install), else the
+    checkout's own folder beside the package (run from source without installing)."""
+    spec = importlib.util.find_spec("bot.templates")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations)))
+    return Path(__file__).resolve().parents[2] / "templates"
+
+
+TEMPLATES = _template_dir()
 OPEN_BUTTONS_MAX = 20
 RAW_BUDGET = 7000
 RAW_CHUNK = 2900
@@ -130,10 +141,17 @@ def report_card(report: Report, keys: KeyMaker) -> Message:
     )
 
 
-def summary_card(reports: Sequence[Report], keys: KeyMaker, left_out: int = 0) -> Message:
-    shown = list(reports[:SUMMARY_MAX])
+def summary_card(
+    reports: Sequence[Report],
+    keys: KeyMaker,
+    left_out: int = 0,
+    limit: int = SlackSettings.max_summary,
+) -> Message:
+    """One line per report, at most `limit`; `left_out` more the message held and the caller
+    did not enrich (it caps at the same setting, so it never enriches what is not shown)."""
+    shown = list(reports[:limit])
     lines = [_Line(_summary_text(r), _open_button(r.indicator, keys)) for r in shown]
-    more = max(0, len(reports) - len(shown)) + max(0, left_out)
+    more = len(reports) - len(shown) + max(0, left_out)
     names = ", ".join(fit(r.indicator.defanged, 60) for r in shown)
     return _render("summary", lines=lines, total=len(shown) + more, more=more, names=Safe(names))
 

@@ -49,7 +49,13 @@ import functools
 from collections.abc import Callable
 
 from enrichment.errors import InvalidInput
-from enrichment.indicators._names import canonical_domain, registered_domain, registrable_label
+from enrichment.indicators._names import (
+    canonical_domain,
+    in_zone,
+    registered_domain,
+    registrable_label,
+    to_ascii,
+)
 from enrichment.indicators._scan import Found, Scanner
 from enrichment.indicators._text import prepare, refang
 from enrichment.indicators._values import (
@@ -59,6 +65,7 @@ from enrichment.indicators._values import (
     hash_kind,
     ipv4_value,
     ipv6_value,
+    url_host,
     url_value,
 )
 from enrichment.model import Indicator, Kind
@@ -68,11 +75,15 @@ __all__ = [
     "Kind",
     "defang",
     "extract_indicators",
+    "in_zone",
+    "lookup_target",
     "make_indicator",
     "parse_indicator",
     "refang",
     "registered_domain",
     "registrable_label",
+    "to_ascii",
+    "url_host",
 ]
 
 _CANONICAL: dict[Kind, Callable[[str], str | None]] = {
@@ -125,3 +136,23 @@ def make_indicator(kind: Kind, value: str) -> Indicator:
     if canonical is None:
         raise InvalidInput(f"not a valid {Kind(kind).value}")
     return Indicator(Kind(kind), canonical, defang(Kind(kind), canonical))
+
+
+def lookup_target(indicator: Indicator) -> Indicator:
+    """What the sources are asked about, and what privacy and allowlists judge: a URL's host,
+    an e-mail's domain, else the indicator itself (also when the host is not valid)."""
+    if indicator.kind is Kind.URL:
+        host = url_host(indicator.value)
+    elif indicator.kind is Kind.EMAIL:
+        host = indicator.value.rpartition("@")[2]
+    else:
+        return indicator
+    return _host_indicator(host or "") or indicator
+
+
+def _host_indicator(host: str) -> Indicator | None:
+    for kind in (Kind.IPV4, Kind.IPV6, Kind.DOMAIN):
+        value = _canonical(kind, host)
+        if value is not None:
+            return Indicator(kind, value, defang(kind, value))
+    return None

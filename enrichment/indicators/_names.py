@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Iterable
 
 import idna
 import tldextract
@@ -81,6 +82,24 @@ def _to_ascii(name: str) -> str | None:
         return idna.encode(name, uts46=True).decode("ascii")
     except (idna.IDNAError, UnicodeError, ValueError):
         return None
+
+
+def to_ascii(name: str) -> str | None:
+    """`name` in lower-case ASCII (IDNA 2008 with UTS 46 mapping, as registries use), without
+    a trailing dot; None when a Unicode name has no valid IDNA form. ASCII names are only
+    lower-cased: WHOIS and RDAP are asked about what was typed, underscores included."""
+    name = name.strip().rstrip(".")
+    if name.isascii():
+        return name.lower()
+    encoded = _to_ascii(name)
+    return encoded.lower() if encoded else None
+
+
+def in_zone(name: str, zones: Iterable[str]) -> bool:
+    """True when `name` is one of `zones` or below one (`a.corp.example` is in `corp.example`).
+    Both sides are compared lower-case without a trailing dot."""
+    name = name.lower().rstrip(".")
+    return any(name == z or name.endswith("." + z) for z in (z.lower().strip(".") for z in zones))
 
 
 def _punycode_ok(label: str) -> bool:

@@ -105,6 +105,18 @@ def _split_url(url: str) -> tuple[str, str, str, str] | None:
     return scheme, userinfo + at, host_port, rest[cut:]
 
 
+def url_host(url: str) -> str | None:
+    """The host of a URL as written in it, without brackets or port; None when `url` has no
+    authority. Userinfo (`http://user@host/`) is not the host."""
+    parts = _split_url(url)
+    if parts is None:
+        return None
+    host_port = parts[2]
+    if host_port.startswith("["):
+        return host_port[1:].partition("]")[0] or None
+    return host_port.partition(":")[0] or None
+
+
 def url_value(raw: str) -> str | None:
     """Scheme lower-cased, host canonical, the rest kept as written."""
     parts = _split_url(raw) if len(raw) <= MAX_URL else None

@@ -23,6 +23,7 @@ import httpx
 
 from enrichment.errors import SourceError, Unavailable
 from enrichment.http import make_client, request
+from enrichment.indicators import to_ascii
 
 __all__ = [
     "FILES",
@@ -80,12 +81,9 @@ class Bootstrap:
 
 
 def ascii_name(name: str) -> str:
-    """Lower-case A-label form of a domain name, without the root dot."""
-    name = name.strip().rstrip(".").lower()
-    try:
-        return name.encode("idna").decode("ascii")
-    except UnicodeError:
-        return name
+    """Lower-case A-label form of a domain name, without the root dot (as typed when it has
+    no valid IDNA form: the lookup then finds no service)."""
+    return to_ascii(name) or name.strip().rstrip(".").lower()
 
 
 def _pick(urls: Urls) -> str:

@@ -13,7 +13,9 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+from enrichment.addresses import range_networks
 from enrichment.redaction import is_placeholder
+from enrichment.text import country_code, one_line
 
 __all__ = [
     "autnum_facts",
@@ -26,9 +28,7 @@ __all__ = [
 
 MAX_DEPTH = 4  # nested entities followed at most this deep
 MAX_ENTITIES = 200
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
-_COUNTRY = re.compile(r"[A-Z]{2}")
 # ARIN's vCards carry the country only as the last line of the address label, by name.
 _ARIN_REGION = {
     "UNITED STATES": "US",
@@ -57,8 +57,7 @@ Facts = dict[str, Any]
 def _text(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
-    cleaned = " ".join(_CONTROL.sub(" ", value).split())
-    return cleaned or None
+    return one_line(value) or None
 
 
 def _list(value: Any) -> list[Any]:
@@ -115,10 +114,7 @@ def _email(entity: dict[str, Any] | None) -> str | None:
 def _country_name(name: str | None) -> str | None:
     if not name:
         return None
-    upper = name.strip().upper()
-    if _COUNTRY.fullmatch(upper):
-        return upper
-    return _ARIN_REGION.get(upper)
+    return country_code(name) or _ARIN_REGION.get(name.strip().upper())
 
 
 def vcard_country(entity: dict[str, Any] | None) -> str | None:
@@ -268,12 +264,7 @@ def _cidr0(doc: dict[str, Any]) -> list[IpNetwork]:
 
 
 def _from_range(doc: dict[str, Any]) -> list[IpNetwork]:
-    try:
-        start = ipaddress.ip_address(str(doc.get("startAddress")))
-        end = ipaddress.ip_address(str(doc.get("endAddress")))
-        return list(ipaddress.summarize_address_range(start, end))
-    except (TypeError, ValueError):
-        return []
+    return range_networks(str(doc.get("startAddress")), str(doc.get("endAddress")))
 
 
 def network_cidr(doc: dict[str, Any], address: str) -> str | None:
@@ -301,9 +292,9 @@ def _origin_asns(doc: dict[str, Any]) -> list[int]:
 def _owner_facts(doc: dict[str, Any]) -> Facts:
     """Country and abuse contact, shared by networks and autonomous systems."""
     facts: Facts = {}
-    country = _text(doc.get("country"))
-    if country and _COUNTRY.fullmatch(country.upper()):
-        facts["country"] = country.upper()
+    country = country_code(doc.get("country"))
+    if country:
+        facts["country"] = country
     else:
         owner = with_role(doc, "registrant") or with_role(doc, "administrative")
         code = vcard_country(owner)

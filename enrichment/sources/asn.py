@@ -22,16 +22,15 @@ from enrichment.errors import SourceError
 from enrichment.model import Finding, Indicator, Kind
 from enrichment.resolver import Reply, ask, txt_text
 from enrichment.sources.resolver_source import ResolverSource
+from enrichment.text import country_code, one_line
 
 ORIGIN4 = dns.name.from_text("origin.asn.cymru.com.")
 ORIGIN6 = dns.name.from_text("origin6.asn.cymru.com.")
 ASN_ZONE = dns.name.from_text("asn.cymru.com.")
 MIN_LIFETIME = 0.2
 PARTIAL_TTL = 300.0  # when the AS name could not be had, ask again soon
-_COUNTRY = re.compile(r"[A-Z]{2}")
 _REGISTRY = re.compile(r"[a-z]{2,10}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 MAX_NAME = 200
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -108,7 +107,7 @@ def parse_origin(text: str) -> Origin | None:
     return Origin(
         asns=asns,
         network=network,
-        country=country.upper() if _COUNTRY.fullmatch(country.upper()) else None,
+        country=country_code(country),
         registry=registry.lower() if _REGISTRY.fullmatch(registry.lower()) else None,
         allocated=allocated if _DATE.fullmatch(allocated) else None,
     )
@@ -144,5 +143,4 @@ def parse_as_name(asn: int, text: str) -> str | None:
     fields = text.split("|", 4)
     if len(fields) < 5 or fields[0].strip() != str(asn):
         return None
-    name = " ".join(_CONTROL.sub(" ", fields[4]).split())
-    return name[:MAX_NAME] or None
+    return one_line(fields[4], MAX_NAME) or None

@@ -7,19 +7,18 @@ https://internetdb.shodan.io). A 404 ("No information available") is an empty an
 from __future__ import annotations
 
 import ipaddress
-import re
 from typing import Any
 
 from enrichment.errors import Unavailable
 from enrichment.http import get_json
 from enrichment.model import Finding, Indicator, Kind
 from enrichment.sources.base import Source
+from enrichment.text import is_token
 
 DEFAULT_URL = "https://internetdb.shodan.io"
 MAX_BODY = 1024 * 1024
 MAX_ITEMS = 500
 MAX_TEXT = 255
-_CONTROL = re.compile(r"[\x00-\x20\x7f]")
 
 
 def _ports(value: Any) -> list[int]:
@@ -33,7 +32,7 @@ def _strings(value: Any, *, lower: bool = False) -> list[str]:
     items = value if isinstance(value, list) else []
     out = set()
     for item in items[: MAX_ITEMS * 4]:
-        if isinstance(item, str) and 0 < len(item) <= MAX_TEXT and not _CONTROL.search(item):
+        if is_token(item, MAX_TEXT):
             out.add(item.lower() if lower else item)
     return sorted(out)[:MAX_ITEMS]
 

@@ -15,18 +15,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-import tldextract
-
 from enrichment.errors import SourceError, Unavailable
 from enrichment.http import get_json
+from enrichment.indicators import registered_domain
 from enrichment.model import Finding, Indicator, Kind
-from enrichment.privacy import internal_reason
+from enrichment.privacy import host_reason
 from enrichment.rdap import bootstrap
 from enrichment.rdap.parse import autnum_facts, domain_facts, network_facts, related_links
 from enrichment.sources.base import Context, Source
 
 MAX_BODY = 2 * 1024 * 1024
-_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
 def _origin(url: str) -> tuple[str, str]:
@@ -36,8 +34,7 @@ def _origin(url: str) -> tuple[str, str]:
 
 def _registrable(name: str) -> str:
     """The name a registry knows: `www.qpdar.pw` -> `qpdar.pw`."""
-    name = bootstrap.ascii_name(name)
-    return _EXTRACT(name).top_domain_under_public_suffix or name
+    return registered_domain(name) or name
 
 
 class RdapSource(Source):
@@ -114,7 +111,7 @@ class RdapSource(Source):
             return True
         if self.ctx.settings.rdap_url or scheme != "https":
             return False
-        return _public_host(urlsplit(url).hostname or "", self.ctx)
+        return host_reason(urlsplit(url).hostname or "", self.ctx.settings) is None
 
     # -- networks ---------------------------------------------------------------------------
 
@@ -141,12 +138,3 @@ def _merge(registry: dict[str, Any], registrar: dict[str, Any]) -> dict[str, Any
     if "redacted" in registrar:
         merged["redacted"] = registrar["redacted"]
     return merged
-
-
-def _public_host(host: str, ctx: Context) -> bool:
-    try:
-        kind = Kind.IPV4 if ipaddress.ip_address(host).version == 4 else Kind.IPV6
-    except ValueError:
-        kind = Kind.DOMAIN
-    probe = Indicator(kind, host.lower(), host.lower())
-    return bool(host) and internal_reason(probe, ctx.settings) is None

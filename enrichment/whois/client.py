@@ -23,9 +23,9 @@ from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 
-import idna
-
+from enrichment.addresses import IpNetwork, is_public, networks
 from enrichment.errors import RateLimited, SourceError, SourceTimeout, Unavailable
+from enrichment.indicators import to_ascii
 
 __all__ = [
     "IANA",
@@ -41,7 +41,6 @@ IANA = "whois.iana.org"
 PORT = 43
 MAX_BYTES = 256 * 1024
 Address = tuple[str, int]
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 # Servers that want their own query syntax. RIPE-software servers get `-r`: no referenced
 # person/role objects (RIPE counts those against a daily personal-data quota); `-B` is not
@@ -110,12 +109,12 @@ def looks_rate_limited(text: str) -> bool:
     )
 
 
-def to_ascii(name: str) -> str:
+def query_name(name: str) -> str:
     """A domain name as WHOIS servers want it: IDNA (punycode), lower case."""
-    try:
-        return idna.encode(name.rstrip("."), uts46=True).decode("ascii").lower()
-    except idna.IDNAError as exc:
-        raise Unavailable("the name cannot be written in IDNA form") from exc
+    ascii_name = to_ascii(name)
+    if ascii_name is None:
+        raise Unavailable("the name cannot be written in IDNA form")
+    return ascii_name
 
 
 def referral_host(text: str) -> str | None:
@@ -132,25 +131,11 @@ def _field(text: str, key: str) -> str | None:
     return match.group(1).lower() if match else None
 
 
-def _iana_networks(text: str) -> list[IPNetwork]:
+def _iana_networks(text: str) -> list[IpNetwork]:
     match = re.search(r"^inet6?num:[ \t]*(.+?)\s*$", text, re.M | re.I)
     if not match:
         return []
-    value = match.group(1)
-    try:
-        if "-" not in value:
-            return [ipaddress.ip_network(value, strict=False)]
-        first, last = (ipaddress.ip_address(p.strip()) for p in value.split("-", 1))
-        return list(ipaddress.summarize_address_range(first, last))
-    except (ValueError, TypeError):
-        return []
-
-
-def _public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return ip.is_global
+    return networks(match.group(1))
 
 
 class WhoisClient:
@@ -177,13 +162,13 @@ class WhoisClient:
         self._servers: dict[str, _Server] = {}
         self._iana_lock = asyncio.Lock()
         self._tld_servers: dict[str, tuple[str | None, float]] = {}
-        self._ip_servers: list[tuple[IPNetwork, str, float]] = []
+        self._ip_servers: list[tuple[IpNetwork, str, float]] = []
 
     # -- the two lookups ------------------------------------------------------------------
 
     async def domain(self, name: str) -> WhoisResult:
         """The registry's answer for `name`, then the registrar's when the registry refers."""
-        name = to_ascii(name)
+        name = query_name(name)
         if self.server is not None:
             return WhoisResult((await self.query(self._fixed_host, name),))
         registry = await self._tld_server(name.rpartition(".")[2])
@@ -286,7 +271,7 @@ class WhoisClient:
             infos = await loop.getaddrinfo(host, PORT, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
             raise Unavailable(f"cannot resolve {host}") from exc
-        public = [info[4][0] for info in infos if _public(str(info[4][0]))]
+        public = [info[4][0] for info in infos if is_public(str(info[4][0]))]
         if not public:
             raise Unavailable(f"{host} does not resolve to a public address; not asked")
         return str(public[0]), PORT

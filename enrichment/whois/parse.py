@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -25,12 +24,14 @@ from typing import Any
 from whois.exceptions import PywhoisError, WhoisDomainNotFoundError
 from whois.parser import WhoisEntry, cast_date
 
+from enrichment.addresses import networks
 from enrichment.redaction import is_placeholder
+from enrichment.text import LINE_LIMIT as FIELD_LIMIT
+from enrichment.text import country_code, one_line
 
 __all__ = ["FIELD_LIMIT", "PARSE_LIMIT", "Parsed", "parse_domain", "parse_ip"]
 
 PARSE_LIMIT = 64 * 1024  # records are a few KiB; the parser is quadratic on long lists
-FIELD_LIMIT = 512
 REGISTRANT = ("registrant_name", "registrant_org", "registrant_email", "registrant_country")
 
 _PARSER_ERRORS = (PywhoisError, ValueError, TypeError, IndexError, OverflowError)
@@ -57,12 +58,6 @@ class Parsed:
     notes: tuple[str, ...] = ()
 
 
-def clean(value: object) -> str:
-    """Plain one-line text: control and format characters removed, spaces folded, capped."""
-    text = "".join(" " if unicodedata.category(ch)[0] in "CZ" else ch for ch in str(value))
-    return " ".join(text.split())[:FIELD_LIMIT].rstrip()
-
-
 def _values(value: Any) -> list[Any]:
     if value is None:
         return []
@@ -70,7 +65,7 @@ def _values(value: Any) -> list[Any]:
 
 
 def _first(entry: Mapping[str, Any], keys: Iterable[str]) -> list[str]:
-    return [clean(v) for key in keys for v in _values(entry.get(key)) if clean(v)]
+    return [one_line(v) for key in keys for v in _values(entry.get(key)) if one_line(v)]
 
 
 # -- domains --------------------------------------------------------------------------------
@@ -159,7 +154,7 @@ def _name_servers(values: list[Any]) -> list[str]:
 
 def _statuses(values: list[Any]) -> list[str]:
     out: set[str] = set()
-    for text in (clean(v) for v in values):
+    for text in (one_line(v) for v in values):
         if "http" in text:  # an EPP code followed by its explanation URL
             out.add(text.split()[0])
         elif "," in text:
@@ -173,9 +168,9 @@ def _own_fields(domain: str, text: str) -> tuple[list[str], list[str]]:
     """Registrant names and e-mails python-whois does not read."""
     names = []
     if domain.endswith(_TCI):
-        names = [clean(v) for k, v in _LINE.findall(text) if k.lower() == "person"]
+        names = [one_line(v) for k, v in _LINE.findall(text) if k.lower() == "person"]
     pattern = r"^\s*Registrant\s+E-?mail:[ \t]*(.*?)\s*$"
-    emails = [clean(v) for v in re.findall(pattern, text, re.M | re.I)]
+    emails = [one_line(v) for v in re.findall(pattern, text, re.M | re.I)]
     return [n for n in names if n], [e for e in emails if e]
 
 
@@ -206,7 +201,7 @@ def _acceptable(key: str, value: str) -> bool:
     if key == "registrant_email":
         return bool(_EMAIL.fullmatch(value))
     if key == "registrant_country":
-        return len(value) == 2 and value.isalpha() and value.isascii()
+        return country_code(value) is not None
     return True
 
 
@@ -242,7 +237,7 @@ def parse_ip(address: str, text: str) -> Parsed:
     found.sort(key=lambda pair: pair[0].prefixlen, reverse=True)
     facts: dict[str, Any] = {"network": str(found[0][0])}
     ordered = [s for _, s in found]
-    comment = [clean(m) for m in _ABUSE_COMMENT.findall(text)]
+    comment = [one_line(m) for m in _ABUSE_COMMENT.findall(text)]
     for key, fields in (
         ("network_name", ("netname",)),
         ("country", ("country",)),
@@ -266,7 +261,7 @@ def _sections(text: str) -> list[dict[str, list[str]]]:
         if lowered in ("inetnum", "inet6num", "netrange"):
             sections.append({})
         if sections and value:
-            sections[-1].setdefault(lowered, []).append(clean(value))
+            sections[-1].setdefault(lowered, []).append(one_line(value))
     return sections
 
 
@@ -277,26 +272,16 @@ def _network(
     for key in ("inetnum", "inet6num", "netrange"):
         texts += section.get(key, [])
     for text in texts:
-        for network in _networks(text.strip()):
+        for network in networks(text):
             if network.version == ip.version and ip in network:
                 return network
     return None
 
 
-def _networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    try:
-        if "-" not in text:
-            return [ipaddress.ip_network(text, strict=False)]
-        first, last = (ipaddress.ip_address(p.strip()) for p in text.split("-", 1))
-        return list(ipaddress.summarize_address_range(first, last))
-    except (ValueError, TypeError):
-        return []
-
-
 def _network_value(key: str, values: list[str]) -> Any:
     for value in values:
-        if key == "country" and len(value) == 2 and value.isalpha() and value.isascii():
-            return value.upper()
+        if key == "country" and country_code(value):
+            return country_code(value)
         if key == "abuse_email" and _EMAIL.fullmatch(value):
             return value.lower()
         if key == "asn" and (match := re.match(r"(?i)AS(\d{1,10})\b", value)):

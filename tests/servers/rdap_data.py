@@ -23,6 +23,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from enrichment.text import LINE_LIMIT
 from tests.servers.http_server import HttpServer, Request, Response
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "rdap"
@@ -65,7 +66,7 @@ HOSTILE_FACTS: dict[str, Any] = {
     "created": "2023-01-09",
     "name_servers": ["ns1.hostile-fixture.net"],
     "status": ["<!channel>", "active"],
-    "registrant_name": LONG_NAME,
+    "registrant_name": LONG_NAME[:LINE_LIMIT],  # upstream text is cut to one line's limit
     "registrant_org": "<!channel> Holdings [31m",
     "redacted": False,
 }
