@@ -105,12 +105,12 @@ def embedded_ipv4(ip: IpAddress) -> ipaddress.IPv4Address | None:
 
 
 def _own_reason(ip: IpAddress) -> str | None:
-    if isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT:
-        return "shared address space (CGNAT)"
     if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast:
         return "private or special-use address"
-    if ip.is_reserved or ip.is_unspecified or not ip.is_global:
+    if ip.is_reserved or ip.is_unspecified:
         return "reserved address"
+    if not ip.is_global:  # CGNAT is neither private nor reserved to the ipaddress module
+        return "shared address space (CGNAT)" if ip in _CGNAT else "not a public address"
     return None
 
 

@@ -176,7 +176,17 @@ async def test_internal_names_never_reach_third_parties(
         (Kind.IPV6, "fd00::1"),
         (Kind.IPV4, "169.254.169.254"),
         (Kind.URL, "http://10.0.0.5/admin"),
+        (Kind.URL, "http://[2002:a00:1::1]/admin"),
         (Kind.EMAIL, "ops@build.corp.example.com"),
+        (Kind.EMAIL, "ops@printer.local"),
+        (Kind.CIDR, "10.0.0.0/8"),
+        (Kind.CIDR, "8.0.0.0/6"),  # holds 10.0.0.0/8
+        (Kind.IPV6, "2002:a00:1::1"),  # 6to4 of 10.0.0.1
+        (Kind.IPV6, "2002:c0a8:101::1"),  # 6to4 of 192.168.1.1
+        (Kind.IPV6, "2002:7f00:1::"),  # 6to4 of 127.0.0.1
+        (Kind.IPV6, "64:ff9b::a00:1"),  # NAT64 of 10.0.0.1
+        (Kind.IPV6, "::ffff:10.0.0.1"),
+        (Kind.IPV6, "2001:0:4136:e378:8000:63bf:f5ff:fffe"),  # Teredo, client 10.0.0.1
     ]
     async with Service(settings) as service:
         for kind, value in values:
