@@ -34,7 +34,7 @@ from bot.console import payloads
 from bot.console.fake_slack import FakeSlack
 from bot.server import PATH, start_http
 from bot.settings import SlackSettings
-from enrichment.cache import Cache
+from bot.state import open_state
 from enrichment.model import Indicator, Report, SourceResult, Status
 from enrichment.service import Service
 from enrichment.settings import Settings
@@ -48,9 +48,6 @@ ACK_TARGET_MS = 100.0
 class InstantService:
     """Answers every indicator at once from memory: measures the Slack side alone."""
 
-    def __init__(self, data: Path) -> None:
-        self.cache = Cache(data)
-
     async def enrich(self, indicator: Indicator) -> Report:
         result = SourceResult("dns", Status.OK, {"a": ["192.0.2.1"]})
         return Report(indicator, {"dns": result}, {"a": ["192.0.2.1"]})
@@ -62,7 +59,7 @@ class InstantService:
         return self
 
     async def __aexit__(self, *_: object) -> None:
-        self.cache.close()
+        return None
 
 
 # -- the app, in its own process -------------------------------------------------------------
@@ -77,10 +74,11 @@ async def _serve(
 ) -> None:
     slack = SlackSettings(bot_token="xoxb-bench", signing_secret=SECRET, api_url=api_url)
     settings = Settings(data_dir=data, sources=("dns",), dns_servers=(dns,), deadline=5.0)
-    service = InstantService(data / "cache") if fake else Service(settings)
+    service = InstantService() if fake else Service(settings)
+    state = open_state(data)
     async with service, aiohttp.ClientSession() as session:
         client = make_client(slack, session=session)
-        bot = build_app(slack, client=client, service=service, identity=Identity())  # type: ignore[arg-type]
+        bot = build_app(slack, client=client, service=service, state=state, identity=Identity())
         runner, port = await start_http(bot)
         conn.send(port)
         await asyncio.get_running_loop().run_in_executor(None, conn.recv)  # until told to stop

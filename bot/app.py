@@ -23,6 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deps import Deps, EnrichService
 from bot.listeners import actions, commands, errors, messages, shortcuts
 from bot.settings import SlackSettings
+from bot.state import Store
 
 Authorize = Callable[..., Awaitable[AuthorizeResult]]
 
@@ -108,6 +109,7 @@ def build_app(
     *,
     client: AsyncWebClient,
     service: EnrichService,
+    state: Store,
     identity: Identity | None = None,
 ) -> Bot:
     token = settings.bot_token or ""
@@ -122,7 +124,7 @@ def build_app(
         client=client,
         authorize=authorize,
     )
-    deps = Deps.build(settings, service)
+    deps = Deps.build(settings, service, state)
     errors.register(app)
     commands.register(app, deps)
     shortcuts.register(app, deps)

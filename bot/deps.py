@@ -1,121 +1,27 @@
-"""What the listeners share: the service, button context kept in the cache, dedupe, and the
-background tasks that do the slow work after Slack has its acknowledgement.
-
-A button's value is a short random key; what the button means (action, target, page, the card's
-subject, the channel) lives in the cache under that key, so values stay far below Slack's
-2,000-character limit and nothing a user could tamper with is trusted on click.
-"""
+"""What the listeners share: the service, the bot's state (button keys, exactly-once claims),
+and the background tasks that do the slow work after Slack has its acknowledgement."""
 
 from __future__ import annotations
 
 import asyncio
-import re
-import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
+from bot.buttons import ButtonStore, CardKeys, Place
+from bot.render.cards import Message
 from bot.settings import SlackSettings
-from enrichment.model import Indicator, Kind, PivotPage, Report
+from bot.state import NAMESPACE, Store
+from enrichment.model import Indicator, PivotPage, Report
 
-BUTTON_TTL = 7 * 24 * 3600.0
-_SUFFIX = re.compile(r":\d+$")
-
-KeyMaker = Callable[[str, str, int], str]
 ErrorHook = Callable[[Exception], Awaitable[None]]
 
 
-class CacheLike(Protocol):
-    def get(self, key: str) -> Any: ...
-    def set(self, key: str, value: Any, ttl: float) -> None: ...
-    def add(self, key: str, value: Any, ttl: float) -> bool: ...
-
-
 class EnrichService(Protocol):
-    """The two calls bot/ makes on `enrichment.service.Service`, plus its cache."""
+    """The two calls bot/ makes on `enrichment.service.Service`."""
 
-    @property
-    def cache(self) -> CacheLike: ...
     async def enrich(self, indicator: Indicator) -> Report: ...
     async def pivot(self, pivot_id: str, indicator: Indicator, page: int = 1) -> PivotPage: ...
-
-
-def action_name(action: str) -> str:
-    """`pivot:resolve:3` -> `resolve`; `pivot:page_next` -> `page_next`."""
-    action = _SUFFIX.sub("", action)
-    return action.removeprefix("pivot:")
-
-
-def _pack(indicator: Indicator | None) -> list[str] | None:
-    return (
-        None if indicator is None else [indicator.kind.value, indicator.value, indicator.defanged]
-    )
-
-
-def _unpack(data: Any) -> Indicator | None:
-    if not isinstance(data, list) or len(data) != 3:
-        return None
-    return Indicator(Kind(data[0]), str(data[1]), str(data[2]))
-
-
-@dataclass(frozen=True)
-class Button:
-    """What a pressed button means. `target_indicator` is set when the card knew it."""
-
-    action: str  # "card" (open the full card) or a pivot id
-    target: str
-    page: int
-    subject: Indicator | None
-    target_indicator: Indicator | None
-    channel: str
-
-
-class ButtonStore:
-    def __init__(self, cache: CacheLike, ttl: float = BUTTON_TTL) -> None:
-        self._cache = cache
-        self._ttl = ttl
-
-    def maker(
-        self, channel: str, subject: Indicator | None, known: Iterable[Indicator] = ()
-    ) -> KeyMaker:
-        """A KeyMaker for one card: each call stores one button and returns its key."""
-        table = {i.value: i for i in known}
-        if subject is not None:
-            table.setdefault(subject.value, subject)
-
-        def make(action: str, target: str, page: int) -> str:
-            key = secrets.token_urlsafe(9)
-            record = {
-                "action": action_name(action),
-                "target": target,
-                "page": page,
-                "subject": _pack(subject if subject is not None else table.get(target)),
-                "target_indicator": _pack(table.get(target)),
-                "channel": channel,
-            }
-            self._cache.set(f"slack:button:{key}", record, self._ttl)
-            return key
-
-        return make
-
-    def load(self, key: str) -> Button | None:
-        """The button stored under `key`, or None when it expired or never existed."""
-        if not key or len(key) > 64:
-            return None
-        record = self._cache.get(f"slack:button:{key}")
-        if not isinstance(record, dict):
-            return None
-        try:
-            return Button(
-                action=str(record["action"]),
-                target=str(record["target"]),
-                page=int(record["page"]),
-                subject=_unpack(record["subject"]),
-                target_indicator=_unpack(record["target_indicator"]),
-                channel=str(record["channel"]),
-            )
-        except (KeyError, TypeError, ValueError):
-            return None
 
 
 class Tasks:
@@ -175,13 +81,27 @@ class Deps:
 
     settings: SlackSettings
     service: EnrichService
+    state: Store
     buttons: ButtonStore
     tasks: Tasks = field(default_factory=Tasks)
 
     @classmethod
-    def build(cls, settings: SlackSettings, service: EnrichService) -> Deps:
-        return cls(settings=settings, service=service, buttons=ButtonStore(service.cache))
+    def build(cls, settings: SlackSettings, service: EnrichService, state: Store) -> Deps:
+        return cls(settings=settings, service=service, state=state, buttons=ButtonStore(state))
 
-    def once(self, key: str, ttl: float) -> bool:
+    async def once(self, key: str, ttl: float) -> bool:
         """True the first time `key` is seen within `ttl` seconds, across processes."""
-        return self.service.cache.add(f"slack:once:{key}", 1, ttl)
+        return await self.state.add(f"{NAMESPACE}once:{key}", 1, ttl)
+
+    async def card(
+        self,
+        render: Callable[[CardKeys], Message],
+        place: Place,
+        subject: Indicator | None = None,
+        known: Iterable[Indicator] = (),
+    ) -> Message:
+        """Render a card whose buttons work in `place`, their keys stored before it is posted."""
+        keys = self.buttons.maker(place, subject, known)
+        message = render(keys)
+        await keys.save()
+        return message

@@ -20,6 +20,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.app import Bot, build_app, make_client
 from bot.settings import SlackSettings
+from bot.state import open_state
 from enrichment.service import Service
 from enrichment.settings import Settings
 
@@ -82,8 +83,10 @@ async def serve(slack: SlackSettings, settings: Settings, host: str, port: int) 
     """Serve until SIGINT or SIGTERM, then give started pivots a moment to finish."""
     stop = asyncio.Event()
     _stop_on_signals(stop)
+    state = open_state(settings.data_dir)
     async with aiohttp.ClientSession() as session, Service(settings) as service:
-        bot = build_app(slack, client=make_client(slack, session=session), service=service)
+        client = make_client(slack, session=session)
+        bot = build_app(slack, client=client, service=service, state=state)
         try:
             if slack.app_token:
                 await serve_socket_mode(bot, slack.app_token, stop)
@@ -93,6 +96,7 @@ async def serve(slack: SlackSettings, settings: Settings, host: str, port: int) 
             if not await bot.deps.tasks.wait(SHUTDOWN_GRACE):
                 log.warning("stopping with %d pivots unfinished", len(bot.deps.tasks))
             await bot.aclose()
+            await state.aclose()
 
 
 def _problem(slack: SlackSettings) -> str | None:

@@ -93,7 +93,7 @@ class Service:
         await asyncio.gather(*self._background, return_exceptions=True)
         if self._own_http:
             await self.http.aclose()
-        self.cache.close()
+        await self.cache.aclose()
 
     # -- enrich -----------------------------------------------------------------------------
 
@@ -187,9 +187,12 @@ class Service:
 
     async def _cached(self, source: Source, target: Indicator) -> Outcome:
         key = Cache.key("source", source.name, target.kind.value, source.cache_subject(target))
-        return await self.cache.get_or_compute(
-            key, lambda: self._ask(source, target), ttl_of=lambda outcome: outcome[1]
-        )
+
+        async def ask() -> dict[str, Any]:
+            return _pack(*await self._ask(source, target))
+
+        doc = await self.cache.get_or_compute(key, ask, ttl_of=lambda d: d.get("ttl"))
+        return _unpack(source.name, doc)
 
     async def _ask(self, source: Source, target: Indicator) -> Outcome:
         async with self._limits[source.name]:
@@ -262,6 +265,32 @@ def _failed(
     if retry_after:
         ttl = min(max(retry_after, 1.0), 3600.0)
     return SourceResult(source.name, status, detail=detail[:200]), ttl
+
+
+def _pack(result: SourceResult, ttl: float | None) -> dict[str, Any]:
+    """An outcome as the JSON the cache keeps."""
+    return {
+        "status": result.status.value,
+        "facts": dict(result.facts),
+        "detail": result.detail,
+        "raw": result.raw,
+        "ttl": ttl,
+    }
+
+
+def _unpack(name: str, doc: Any) -> Outcome:
+    """An outcome from the cache's JSON; anything malformed counts as an internal error."""
+    try:
+        result = SourceResult(
+            name,
+            Status(doc["status"]),
+            dict(doc["facts"]),
+            doc["detail"],
+            raw=doc["raw"],
+        )
+    except (KeyError, TypeError, ValueError):
+        return SourceResult(name, Status.ERROR, detail="cached answer unreadable"), None
+    return result, doc.get("ttl")
 
 
 def _found(source: Source, finding: Finding) -> Outcome:

@@ -12,6 +12,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -24,7 +26,7 @@ from bot.console import payloads
 from bot.console.fake_slack import FakeSlack, Posted
 from bot.server import PATH, start_http
 from bot.settings import SlackSettings
-from enrichment.cache import Cache
+from bot.state import Store, open_state
 from enrichment.errors import InvalidInput
 from enrichment.model import (
     Indicator,
@@ -45,8 +47,7 @@ CHANNEL, USER = "C1", "U1"
 class FakeService:
     """The two calls bot/ makes, answering from memory, counting what it was asked."""
 
-    def __init__(self, cache_dir: Path | None) -> None:
-        self.cache = Cache(cache_dir)
+    def __init__(self) -> None:
         self.enriched: list[Indicator] = []
         self.pivoted: list[tuple[str, Indicator, int]] = []
 
@@ -62,9 +63,6 @@ class FakeService:
         self.pivoted.append((pivot_id, indicator, page))
         item = PivotItem(Indicator(Kind.IPV4, "192.0.2.1", "192.0.2[.]1"), source="dns")
         return PivotPage("resolve", indicator, (item,), total=1, page=page)
-
-    def close(self) -> None:
-        self.cache.close()
 
 
 def buttons(posted: Posted) -> list[dict[str, Any]]:
@@ -107,8 +105,11 @@ class SlackHarness:
         settings: SlackSettings | None = None,
         *,
         identity: Identity | None = Identity(),
+        state: Store | None = None,
     ) -> None:
         self.service = service
+        self.state_dir = tempfile.mkdtemp(prefix="pivot-state-") if state is None else None
+        self.state = state or open_state(Path(self.state_dir or "."))
         self.fake = FakeSlack()
         self.base_settings = settings or SlackSettings()
         self.identity = identity
@@ -123,7 +124,11 @@ class SlackHarness:
         )
         client = make_client(self.settings)
         self.bot: Bot = build_app(
-            self.settings, client=client, service=self.service, identity=self.identity
+            self.settings,
+            client=client,
+            service=self.service,
+            state=self.state,
+            identity=self.identity,
         )
         self.runner, port = await start_http(self.bot)
         self.url = f"http://127.0.0.1:{port}{PATH}"
@@ -136,6 +141,9 @@ class SlackHarness:
         await self.runner.cleanup()
         await self.bot.aclose()
         self.fake.stop()
+        if self.state_dir is not None:
+            await self.state.aclose()
+            shutil.rmtree(self.state_dir, ignore_errors=True)
 
     async def settle(self) -> None:
         await self.bot.drain()

@@ -48,11 +48,10 @@ def stderr_logging() -> Iterator[None]:
 async def test_a_bug_is_logged_with_context_and_the_user_told(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    service = BrokenService(tmp_path / "cache")
+    service = BrokenService()
     async with SlackHarness(service) as slack:
         response = await slack.command("qpdar[.]pw")
         await slack.settle()
-    service.close()
     assert response.status_code == 200
     (record,) = [r for r in caplog.records if r.name == "bot.errors"]
     assert record.exc_info is not None and record.exc_info[0] is RuntimeError
@@ -66,7 +65,7 @@ async def test_a_bug_is_logged_with_context_and_the_user_told(
 async def test_a_bug_in_a_button_reaches_the_same_handler(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    service = FakeService(tmp_path / "cache")
+    service = FakeService()
     async with SlackHarness(service) as slack:
         _, first = await slack.message("seen qpdar[.]pw")
         await slack.settle()
@@ -74,7 +73,6 @@ async def test_a_bug_in_a_button_reaches_the_same_handler(
         service.enrich = BrokenService.enrich.__get__(service)  # type: ignore[method-assign]
         await slack.click(summary, button(summary, "pivot:card"))
         await slack.settle()
-    service.close()
     (record,) = [r for r in caplog.records if r.name == "bot.errors"]
     assert "block_actions" in record.getMessage()
     assert any("wrong" in c.body["text"] for c in slack.fake.calls_to("response_url"))

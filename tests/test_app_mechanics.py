@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -20,10 +19,8 @@ from tests.slack_helpers import CHANNEL, USER, FakeService, SlackHarness, button
 
 
 @pytest.fixture
-async def service(tmp_path: Path) -> AsyncIterator[FakeService]:
-    svc = FakeService(tmp_path / "cache")
-    yield svc
-    svc.close()
+def service() -> FakeService:
+    return FakeService()
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from bot.app import Identity, build_app, make_client
 from bot.console import payloads
 from bot.console.fake_slack import FakeSlack
 from bot.settings import SlackSettings
+from enrichment.stores import MemoryStore
 from tests.servers.dns_server import QPDAR_IP, DnsServer, dns_server_fixture  # noqa: F401
 from tests.slack_helpers import SECRET, FakeService
 
@@ -169,9 +170,12 @@ async def test_socket_mode_acks_envelopes_and_answers(fake: FakeSlack, tmp_path:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     fake.socket_url = f"ws://127.0.0.1:{runner.addresses[0][1]}/link"
-    service = FakeService(tmp_path / "cache")
+    service = FakeService()
     settings = SlackSettings(bot_token="xoxb-test", app_token="xapp-test", api_url=fake.api_url)
-    bot = build_app(settings, client=make_client(settings), service=service, identity=Identity())
+    state = MemoryStore()
+    bot = build_app(
+        settings, client=make_client(settings), service=service, state=state, identity=Identity()
+    )
     stop = asyncio.Event()
     serving = asyncio.create_task(server.serve_socket_mode(bot, "xapp-test", stop))
     try:
@@ -182,7 +186,6 @@ async def test_socket_mode_acks_envelopes_and_answers(fake: FakeSlack, tmp_path:
         await serving
         await bot.aclose()
         await runner.cleanup()
-        service.close()
     assert sorted(str(a["envelope_id"]) for a in slack_side.acks) == ["env-1", "env-2"]
     (opened,) = fake.calls_to("apps.connections.open")
     assert opened.headers["authorization"] == "Bearer xapp-test"

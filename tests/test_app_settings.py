@@ -8,14 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from bot.deps import ButtonStore, Tasks, action_name
+from bot.buttons import ButtonStore, Place, action_name
+from bot.deps import Tasks
 from bot.settings import SLACK_API_URL, AutoMode, SlackSettings
-from enrichment.cache import Cache
+from bot.state import NAMESPACE, open_state
 from enrichment.model import Indicator, Kind
+from enrichment.stores import MemoryStore
 
 REPO = Path(__file__).resolve().parents[1]
 QPDAR = Indicator(Kind.DOMAIN, "qpdar.pw", "qpdar[.]pw")
 QPDAR_IP = Indicator(Kind.IPV4, "212.61.180.100", "212.61.180[.]100")
+PLACE = Place("T1", "C1")
 
 
 def test_settings_from_env() -> None:
@@ -58,46 +61,65 @@ def test_action_name(action: str, name: str) -> None:
     assert action_name(action) == name
 
 
-def test_button_context_round_trips_through_the_cache(tmp_path: Path) -> None:
-    cache = Cache(tmp_path)
-    store = ButtonStore(cache)
-    keys = store.maker("C1", QPDAR, known=[QPDAR_IP])
+async def test_button_context_round_trips_through_the_state_store(tmp_path: Path) -> None:
+    state = open_state(tmp_path)
+    store = ButtonStore(state)
+    keys = store.maker(PLACE, QPDAR, known=[QPDAR_IP])
     pivot_key = keys("resolve", "qpdar.pw", 2)
     open_key = keys("card", "212.61.180.100", 1)
     unknown_key = keys("card", "elsewhere.example", 1)
+    assert await store.load(pivot_key) is None  # nothing is stored until the card is saved
+    await keys.save()
     assert len({pivot_key, open_key, unknown_key}) == 3
     assert all(re.fullmatch(r"[\w-]{12}", k) for k in (pivot_key, open_key))
-    pivot = store.load(pivot_key)
+    pivot = await store.load(pivot_key)
     assert pivot is not None
-    assert (pivot.action, pivot.target, pivot.page, pivot.channel) == (
+    assert (pivot.action, pivot.target, pivot.page, pivot.place) == (
         "resolve",
         "qpdar.pw",
         2,
-        "C1",
+        PLACE,
     )
     assert pivot.subject == QPDAR and pivot.target_indicator == QPDAR
-    opened = store.load(open_key)
+    opened = await store.load(open_key)
     assert opened is not None and opened.target_indicator == QPDAR_IP
-    unknown = store.load(unknown_key)
+    unknown = await store.load(unknown_key)
     assert unknown is not None and unknown.target_indicator is None
-    assert store.load("nope") is None and store.load("x" * 500) is None
-    cache.close()
+    assert await store.load("nope") is None and await store.load("x" * 500) is None
+    await state.aclose()
 
 
-def test_summary_buttons_take_their_subject_from_the_line(tmp_path: Path) -> None:
-    cache = Cache(tmp_path)
-    keys = ButtonStore(cache).maker("C1", None, known=[QPDAR, QPDAR_IP])
-    button = ButtonStore(cache).load(keys("card", "212.61.180.100", 1))
+async def test_summary_buttons_take_their_subject_from_the_line() -> None:
+    store = ButtonStore(MemoryStore())
+    keys = store.maker(PLACE, None, known=[QPDAR, QPDAR_IP])
+    key = keys("card", "212.61.180.100", 1)
+    await keys.save()
+    button = await store.load(key)
     assert button is not None and button.subject == QPDAR_IP
-    cache.close()
 
 
-def test_expired_button_context_is_gone(tmp_path: Path) -> None:
-    cache = Cache(None)
-    store = ButtonStore(cache, ttl=0.0001)
-    key = store.maker("C1", QPDAR)("resolve", "qpdar.pw", 1)
-    cache.set(f"slack:button:{key}", None, 1)  # what expiry leaves behind
-    assert store.load(key) is None
+async def test_expired_or_foreign_button_records_are_gone() -> None:
+    state = MemoryStore()
+    store = ButtonStore(state, ttl=-1)
+    keys = store.maker(PLACE, QPDAR)
+    key = keys("resolve", "qpdar.pw", 1)
+    await keys.save()
+    assert await store.load(key) is None
+    for junk in (None, "text", {"action": "card"}, {**_record(), "subject": ["nope"]}):
+        await state.set(f"{NAMESPACE}button:junk", junk, 60)
+        assert await store.load("junk") is None, junk
+
+
+def _record() -> dict[str, object]:
+    return {
+        "action": "card",
+        "target": "qpdar.pw",
+        "page": 1,
+        "subject": None,
+        "target_indicator": None,
+        "team": "T1",
+        "channel": "C1",
+    }
 
 
 async def test_tasks_hand_failures_to_the_hook_and_wait_for_follow_ups() -> None:

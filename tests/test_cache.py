@@ -1,48 +1,88 @@
-"""The cache: persistence, atomic add, one lookup in flight, graceful degradation."""
+"""The stores and the cache: JSON only, persistence, atomic add, one lookup in flight, graceful
+degradation of the cache, and a state store that refuses to degrade."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import pickle
 from pathlib import Path
 
+import diskcache
 import pytest
 
+from bot.state import open_state
 from enrichment.cache import VERSION, Cache
+from enrichment.stores import DiskStore, MemoryStore, StoreError, UnsafeEntry
 
 
-def test_values_survive_a_restart(tmp_path: Path) -> None:
+async def test_values_survive_a_restart(tmp_path: Path) -> None:
     first = Cache(tmp_path)
-    first.set(Cache.key("a"), {"x": 1}, ttl=60)
-    first.close()
+    await first.set(Cache.key("a"), {"x": [1, "two"]}, ttl=60)
+    await first.aclose()
     second = Cache(tmp_path)
     assert second.persistent
-    assert second.get(Cache.key("a")) == {"x": 1}
-    second.close()
+    assert await second.get(Cache.key("a")) == {"x": [1, "two"]}
+    await second.aclose()
 
 
 def test_keys_carry_the_version() -> None:
     assert Cache.key("source", "dns", "x") == f"v{VERSION}:source:dns:x"
 
 
-def test_add_is_insert_if_absent(tmp_path: Path) -> None:
-    one, two = Cache(tmp_path), Cache(tmp_path)  # two processes' views of one directory
-    assert one.add("event:E1", 1, ttl=60) is True
-    assert two.add("event:E1", 1, ttl=60) is False
-    assert one.add("event:E1", 1, ttl=60) is False
-    one.close()
-    two.close()
+async def test_add_is_insert_if_absent_across_processes(tmp_path: Path) -> None:
+    one, two = DiskStore(tmp_path), DiskStore(tmp_path)  # two processes' views of one directory
+    assert await one.add("event:E1", 1, ttl=60) is True
+    assert await two.add("event:E1", 1, ttl=60) is False
+    assert await one.add("event:E1", 1, ttl=60) is False
+    await one.aclose()
+    await two.aclose()
 
 
-def test_expired_values_are_gone() -> None:
-    cache = Cache(None)
-    cache.set("k", 1, ttl=-1)
-    assert cache.get("k") is None
-    assert cache.add("k", 2, ttl=60) is True
+@pytest.mark.parametrize("store", [MemoryStore(), None])
+async def test_expired_values_are_gone(store: MemoryStore | None, tmp_path: Path) -> None:
+    target = store or DiskStore(tmp_path)
+    await target.set("k", 1, ttl=-1)
+    assert await target.get("k") is None
+    assert await target.add("k", 2, ttl=60) is True
+    await target.aclose()
+
+
+class Planted:
+    """What an attacker with write access to the data directory would leave behind."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (os.system, (f"touch {self.marker}",))
+
+
+@pytest.mark.parametrize("where", ["cache", "state"])
+async def test_a_planted_pickle_is_never_executed(tmp_path: Path, where: str) -> None:
+    marker = tmp_path / "pwned"
+    directory = tmp_path / "data" / where
+    ours = Cache(directory) if where == "cache" else open_state(tmp_path / "data")
+    planter = diskcache.Cache(str(directory))  # diskcache's default disk pickles
+    planter.set("k", Planted(marker))
+    planter.set("plain", "a str, but stored raw by a pickling disk")
+    planter.close()
+    pickle.loads(pickle.dumps(Planted(tmp_path / "control")))
+    assert (tmp_path / "control").exists()  # the payload does run when unpickled
+    if isinstance(ours, Cache):
+        assert await ours.get("k") is None
+        await ours.aclose()
+    else:
+        with pytest.raises(UnsafeEntry):
+            await ours.get("k")
+        assert await ours.get("k") is None  # removed on sight
+        await ours.aclose()
+    assert not marker.exists()
 
 
 @pytest.mark.parametrize("breakage", ["file_in_the_way", "corrupt_database"])
-def test_an_unusable_directory_degrades_to_memory(
+async def test_an_unusable_directory_degrades_the_cache_to_memory(
     tmp_path: Path, breakage: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     target = tmp_path / "cache"
@@ -55,10 +95,24 @@ def test_an_unusable_directory_degrades_to_memory(
         cache = Cache(target)
     assert not cache.persistent
     assert [r.levelname for r in caplog.records] == ["WARNING"]
-    cache.set("k", "v", ttl=60)
-    assert cache.get("k") == "v"
-    assert cache.add("d", 1, ttl=60) and not cache.add("d", 1, ttl=60)
-    cache.close()
+    await cache.set("k", "v", ttl=60)
+    assert await cache.get("k") == "v"
+    await cache.aclose()
+
+
+def test_an_unusable_state_directory_is_an_error_not_a_memory_stand_in(tmp_path: Path) -> None:
+    (tmp_path / "state").write_text("not a directory")
+    with pytest.raises(StoreError, match="state"):
+        open_state(tmp_path)
+
+
+async def test_the_state_store_never_evicts_a_live_entry(tmp_path: Path) -> None:
+    state = open_state(tmp_path)
+    big = "x" * 200_000
+    for n in range(40):  # 8 MB of claims and buttons: well past any cache's appetite
+        await state.set(f"k{n}", big, ttl=3600)
+    assert all([await state.get(f"k{n}") == big for n in range(40)])
+    await state.aclose()
 
 
 async def test_one_computation_in_flight_per_key() -> None:
@@ -98,7 +152,7 @@ async def test_a_failed_computation_is_not_cached_and_reaches_every_waiter() -> 
     gate.set()
     outcomes = await asyncio.gather(*waiters, return_exceptions=True)
     assert all(isinstance(o, RuntimeError) for o in outcomes)
-    assert cache.get("k") is None
+    assert await cache.get("k") is None
 
 
 async def test_ttl_none_means_do_not_keep() -> None:
@@ -108,4 +162,4 @@ async def test_ttl_none_means_do_not_keep() -> None:
         return 5
 
     assert await cache.get_or_compute("k", compute, lambda _v: None) == 5
-    assert cache.get("k") is None
+    assert await cache.get("k") is None

@@ -28,6 +28,7 @@ from bot.settings import SlackSettings
 from enrichment.errors import InvalidInput
 from enrichment.service import Service
 from enrichment.settings import Settings
+from enrichment.stores import MemoryStore
 
 CHANNEL, USER = "CCONSOLE", "UANALYST"
 PASTE_GAP = 0.05  # lines arriving this close together on a terminal are one pasted message
@@ -170,6 +171,7 @@ async def run(out: TextIO = sys.stdout) -> int:
                 slack,
                 client=make_client(slack, session=session),
                 service=service,
+                state=MemoryStore(),  # one process, one session: nothing to share
                 identity=Identity(),
             )
             console = Console(bot, fake, secret, out)

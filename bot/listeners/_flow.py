@@ -11,6 +11,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.buttons import Place
 from bot.deps import Deps
 from bot.listeners.errors import handle_error
 from bot.render.cards import Message, summary_card
@@ -91,21 +92,33 @@ async def enrich_all(deps: Deps, indicators: Sequence[Indicator]) -> list[Report
     return list(await asyncio.gather(*(deps.service.enrich(i) for i in indicators)))
 
 
-def summary_for(deps: Deps, channel: str, reports: list[Report], left_out: int) -> Message:
-    keys = deps.buttons.maker(channel, None, [r.indicator for r in reports])
-    return summary_card(reports, keys, left_out=left_out, limit=deps.settings.max_summary)
+def team_of(body: dict[str, Any]) -> str:
+    """The workspace a request came from (slash commands and events say it one way, buttons
+    and shortcuts another)."""
+    team = body.get("team")
+    team_id = team.get("id") if isinstance(team, dict) else None
+    return str(body.get("team_id") or team_id or "")
+
+
+async def summary_for(deps: Deps, place: Place, reports: list[Report], left_out: int) -> Message:
+    limit = deps.settings.max_summary
+    return await deps.card(
+        lambda keys: summary_card(reports, keys, left_out=left_out, limit=limit),
+        place,
+        known=[r.indicator for r in reports],
+    )
 
 
 async def reply_in_thread(
     deps: Deps,
     client: AsyncWebClient,
     respond: AsyncRespond | None,
-    where: tuple[str, str],
+    where: tuple[Place, str],
     indicators: Sequence[Indicator],
 ) -> None:
     """One threaded summary of every indicator (up to the cap) under the message at `where`."""
-    channel, thread_ts = where
+    place, thread_ts = where
     cap = deps.settings.max_summary
     reports = await enrich_all(deps, indicators[:cap])
-    message = summary_for(deps, channel, reports, max(0, len(indicators) - cap))
-    await post_or_respond(client, respond, channel, message, thread_ts)
+    message = await summary_for(deps, place, reports, max(0, len(indicators) - cap))
+    await post_or_respond(client, respond, place.channel, message, thread_ts)

@@ -1,12 +1,14 @@
 """Every pivot button (action id `pivot:...`): one handler, each result posted in the thread.
 
-The button's value is a key to context in the cache (see bot.deps); an expired key gets an
-ephemeral "run /pivot again". A double click gives one result: the first (message, key) pair
-is claimed with the cache's atomic `add` for a few minutes.
+The button's value is a key to context in the state store (see bot.buttons); an expired key
+gets an ephemeral "run /pivot again". A double click gives one result: the first (message,
+key) pair is claimed with the store's atomic `add` for a few minutes. The listener only acks
+and hands the click to a task, so Slack has its answer before any store is touched.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -15,8 +17,9 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deps import Button, Deps
-from bot.listeners._flow import post_or_respond, slack_error, spawn, tell
+from bot.buttons import Button, Place
+from bot.deps import Deps
+from bot.listeners._flow import post_or_respond, slack_error, spawn, team_of, tell
 from bot.render.cards import Message, error_card, pivot_card, report_card
 from bot.render.escape import clean, defang_text
 from enrichment.errors import InvalidInput
@@ -39,14 +42,19 @@ def register(app: AsyncApp, deps: Deps) -> None:
         respond: AsyncRespond,
     ) -> None:
         await ack()
-        value = str(action.get("value") or "")
-        button = deps.buttons.load(value)
-        if button is None:
-            spawn(deps, tell(respond, error_card(EXPIRED)), body)
-            return
-        channel, message_ts, thread_ts = where(body, button)
-        if deps.once(f"click:{channel}:{message_ts}:{value}", CLICK_TTL):
-            spawn(deps, press(deps, button, client, respond, (channel, thread_ts)), body)
+        spawn(deps, click(deps, body, str(action.get("value") or ""), client, respond), body)
+
+
+async def click(
+    deps: Deps, body: dict[str, Any], value: str, client: AsyncWebClient, respond: AsyncRespond
+) -> None:
+    button = await deps.buttons.load(value)
+    if button is None:
+        await tell(respond, error_card(EXPIRED))
+        return
+    channel, message_ts, thread_ts = where(body, button)
+    if await deps.once(f"click:{channel}:{message_ts}:{value}", CLICK_TTL):
+        await press(deps, button, client, respond, (Place(team_of(body), channel), thread_ts))
 
 
 def where(body: dict[str, Any], button: Button) -> tuple[str, str, str]:
@@ -66,32 +74,31 @@ async def press(
     button: Button,
     client: AsyncWebClient,
     respond: AsyncRespond,
-    place: tuple[str, str],
+    where: tuple[Place, str],
 ) -> None:
-    channel, thread_ts = place
+    place, thread_ts = where
     try:
-        result = await outcome(deps, button, channel)
+        result = await outcome(deps, button, place)
     except InvalidInput as exc:
         await tell(respond, error_card(str(exc)))
         return
     if isinstance(result, PivotPage):
-        if (
-            result.text
-            and len(result.text) > INLINE_TEXT_MAX
-            and await upload(client, result, place)
-        ):
+        page = result
+        long_text = page.text is not None and len(page.text) > INLINE_TEXT_MAX
+        if long_text and await upload(client, page, (place.channel, thread_ts)):
             return
-        result = pivot_card(result, deps.buttons.maker(channel, result.subject, known(result)))
-    await post_or_respond(client, respond, channel, result, thread_ts)
+        render = functools.partial(pivot_card, page)
+        result = await deps.card(render, place, page.subject, known(page))
+    await post_or_respond(client, respond, place.channel, result, thread_ts)
 
 
-async def outcome(deps: Deps, button: Button, channel: str) -> Message | PivotPage:
+async def outcome(deps: Deps, button: Button, place: Place) -> Message | PivotPage:
     """`card` opens an indicator's full card; any other action is a pivot id (paging buttons
     are the same pivot with another page number)."""
     if button.action == "card":
         indicator = target_of(button)
         report = await deps.service.enrich(indicator)
-        return report_card(report, deps.buttons.maker(channel, indicator))
+        return await deps.card(functools.partial(report_card, report), place, indicator)
     return await deps.service.pivot(button.action, target_of(button), max(1, button.page))
 
 

@@ -11,6 +11,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.buttons import Place
 from bot.deps import Deps
 from bot.listeners._flow import (
     NOT_A_MEMBER,
@@ -20,6 +21,7 @@ from bot.listeners._flow import (
     slack_error,
     spawn,
     summary_for,
+    team_of,
     tell,
     update,
 )
@@ -45,32 +47,33 @@ async def run(
         return
     cap = deps.settings.max_cards
     shown, left_out = indicators[:cap], max(0, len(indicators) - cap)
-    channel = str(command.get("channel_id") or "")
+    place = Place(team_of(command), str(command.get("channel_id") or ""))
     try:
-        slots = [await post(client, channel, placeholder_card(i)) for i in shown]
+        slots = [await post(client, place.channel, placeholder_card(i)) for i in shown]
     except SlackApiError as exc:
         if slack_error(exc) not in NOT_A_MEMBER:
             raise
-        await answer_by_response_url(deps, respond, channel, shown, left_out)
+        await answer_by_response_url(deps, respond, place, shown, left_out)
         return
     if left_out:
         await tell(respond, error_card(_left_out_note(cap, left_out)))
     await asyncio.gather(
-        *(fill(deps, client, channel, ts, i) for ts, i in zip(slots, shown, strict=True))
+        *(fill(deps, client, place, ts, i) for ts, i in zip(slots, shown, strict=True))
     )
 
 
 async def fill(
-    deps: Deps, client: AsyncWebClient, channel: str, ts: str, indicator: Indicator
+    deps: Deps, client: AsyncWebClient, place: Place, ts: str, indicator: Indicator
 ) -> None:
     report = await deps.service.enrich(indicator)
-    await update(client, channel, ts, report_card(report, deps.buttons.maker(channel, indicator)))
+    card = await deps.card(lambda keys: report_card(report, keys), place, indicator)
+    await update(client, place.channel, ts, card)
 
 
 async def answer_by_response_url(
     deps: Deps,
     respond: AsyncRespond,
-    channel: str,
+    place: Place,
     indicators: Sequence[Indicator],
     left_out: int,
 ) -> None:
@@ -78,9 +81,10 @@ async def answer_by_response_url(
     (it takes five messages at most, so several indicators share one summary card)."""
     reports = await enrich_all(deps, indicators)
     if len(reports) == 1 and not left_out:
-        message = report_card(reports[0], deps.buttons.maker(channel, reports[0].indicator))
+        only = reports[0]
+        message = await deps.card(lambda keys: report_card(only, keys), place, only.indicator)
     else:
-        message = summary_for(deps, channel, reports, left_out)
+        message = await summary_for(deps, place, reports, left_out)
     await respond(response_type="in_channel", replace_original=False, **message.kwargs())
 
 

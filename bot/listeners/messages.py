@@ -3,8 +3,9 @@
 Only people's new messages count: every bot (ours included), edits, deletions, joins and other
 hidden subtypes are acknowledged and dropped by a no-op listener, so Bolt logs nothing about
 them. Exactly once: the event id and the message's (channel, ts) are both claimed with the
-cache's atomic `add`, so Slack's retries and one message delivered as two events are answered
-once, across processes.
+state store's atomic `add`, so Slack's retries and one message delivered as two events are
+answered once, across processes. The listener only hands the event to a task: extraction and
+the claims run after Slack has its acknowledgement.
 
 The message's `text` is read, not its rich_text blocks: Slack mirrors every link, mailto and
 mention of the blocks into `text` as `<url|label>` markup, which extraction unwraps, so walking
@@ -19,8 +20,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.buttons import Place
 from bot.deps import Deps
-from bot.listeners._flow import enrich_all, find_indicators, post, spawn, summary_for
+from bot.listeners._flow import enrich_all, find_indicators, post, spawn, summary_for, team_of
 from bot.settings import AutoMode
 from enrichment.indicators import in_zone, lookup_target
 from enrichment.model import Indicator, Kind
@@ -43,20 +45,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def on_message(
         body: dict[str, Any], event: dict[str, Any], client: AsyncWebClient
     ) -> None:
-        indicators = wanted(deps, body, event)
-        if indicators:
-            spawn(deps, answer(deps, client, event, indicators), body)
+        spawn(deps, answer(deps, client, body, event), body)
 
     @app.event("message")
     async def ignore(body: dict[str, Any]) -> None:
         """Bots, edits, deletions, joins: acknowledged, never answered."""
 
 
-def wanted(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> list[Indicator]:
-    """The indicators to answer for, or none; claims the message when there are some.
-
-    Runs before the first await, so a duplicate delivered a moment later finds the claim.
-    """
+async def wanted(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> list[Indicator]:
+    """The indicators to answer for, or none; claims the message when there are some."""
     settings = deps.settings
     channel = str(event.get("channel") or "")
     if settings.auto is AutoMode.OFF:
@@ -69,9 +66,9 @@ def wanted(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> list[Indi
         return []
     team = str(body.get("team_id") or "")
     event_key = f"event:{team}:{body.get('event_id') or event.get('client_msg_id')}"
-    if not deps.once(event_key, SEEN_TTL) or not deps.once(
-        f"message:{channel}:{event.get('ts')}", SEEN_TTL
-    ):
+    if not await deps.once(event_key, SEEN_TTL):
+        return []
+    if not await deps.once(f"message:{team}:{channel}:{event.get('ts')}", SEEN_TTL):
         return []
     return indicators
 
@@ -83,8 +80,11 @@ def allowlisted(indicator: Indicator, allowlist: Sequence[str]) -> bool:
 
 
 async def answer(
-    deps: Deps, client: AsyncWebClient, event: dict[str, Any], indicators: Sequence[Indicator]
+    deps: Deps, client: AsyncWebClient, body: dict[str, Any], event: dict[str, Any]
 ) -> None:
+    indicators = await wanted(deps, body, event)
+    if not indicators:
+        return
     channel, ts = str(event["channel"]), str(event["ts"])
     cap = deps.settings.max_summary
     reports = await enrich_all(deps, indicators[:cap])
@@ -93,5 +93,6 @@ async def answer(
         if not any((r.risk.score or 0) > floor for r in reports):
             await client.reactions_add(channel=channel, timestamp=ts, name=REACTION)
             return
-    message = summary_for(deps, channel, reports, max(0, len(indicators) - cap))
+    place = Place(team_of(body), channel)
+    message = await summary_for(deps, place, reports, max(0, len(indicators) - cap))
     await post(client, channel, message, thread_ts=str(event.get("thread_ts") or ts))

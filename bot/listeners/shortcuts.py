@@ -8,8 +8,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.buttons import Place
 from bot.deps import Deps
-from bot.listeners._flow import find_indicators, reply_in_thread, spawn, tell
+from bot.listeners._flow import find_indicators, reply_in_thread, spawn, team_of, tell
 from bot.render.cards import usage_card
 
 NOTHING_FOUND = "That message holds no domain, IP, URL, e-mail address or hash I can look up."
@@ -34,4 +35,5 @@ async def run(
         return
     channel = str((body.get("channel") or {}).get("id") or "")
     thread_ts = str(message.get("thread_ts") or message.get("ts") or "")
-    await reply_in_thread(deps, client, respond, (channel, thread_ts), indicators)
+    place = Place(team_of(body), channel)
+    await reply_in_thread(deps, client, respond, (place, thread_ts), indicators)
