@@ -1,26 +1,95 @@
-"""The one-shot commands: `extract`, `pivot X` and `rdap-refresh`."""
+"""The command line: `python -m bot` (also installed as `pivot`). See DESIGN.md's table.
+
+Every command that reads the environment may raise `ConfigError`; `main` catches it (and a
+data directory that cannot be used) once, prints one line naming the problem, and exits 2.
+"""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
+import logging
 import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
-from enrichment.errors import InvalidInput
+from enrichment.errors import ConfigError, InvalidInput, SourceError
 from enrichment.indicators import extract_indicators, parse_indicator
-from enrichment.model import Indicator, Report
-from enrichment.service import Service
-from enrichment.settings import Settings
+from enrichment.model import Indicator
+from enrichment.stores import StoreError
 
+USAGE_ERROR = 2
 MAX_INPUT = 64 * 1024 * 1024  # bytes read from stdin at most
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pivot",
+        description="Pivot: enrich security indicators and pivot on them, in Slack or here.",
+        epilog="With no command: serve Slack when its credentials are set, else open the console.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="command")
+    serve = sub.add_parser(
+        "serve", help="serve Slack (Socket Mode with SLACK_APP_TOKEN, else HTTP)"
+    )
+    serve.add_argument("--host", default="0.0.0.0", help="HTTP mode's address")  # noqa: S104
+    serve.add_argument("--port", type=int, help="HTTP mode's port (default: $PORT or 3000)")
+    sub.add_parser("shell", help="the local console: /pivot X, paste text, press buttons")
+    pivot = sub.add_parser("pivot", help="one card for an indicator")
+    pivot.add_argument("indicator", help="a domain, IP, URL, e-mail or hash; defanged is fine")
+    out = pivot.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print the enrichment result as JSON")
+    out.add_argument("--blocks", action="store_true", help="print the card's Block Kit JSON")
+    pivot.add_argument("--follow", metavar="ID", help="run pivot ID offered on the card")
+    pivot.add_argument("--page", type=int, default=1, metavar="N", help="page of --follow")
+    sub.add_parser("extract", help="indicators in stdin, one JSON object per line")
+    rdap = sub.add_parser("rdap-refresh", help="download IANA's RDAP bootstrap files")
+    rdap.add_argument("--dir", help="where to write them (default: the packaged copy)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return _COMMANDS.get(args.command or "", _default)(args)
+    except (ConfigError, InvalidInput) as exc:
+        print(f"pivot: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    except StoreError as exc:
+        print(f"pivot: the data directory (PIVOT_DATA_DIR) cannot be used: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def _default(args: argparse.Namespace) -> int:
+    from bot.settings import SlackSettings
+
+    return _serve(args) if SlackSettings.from_env().can_serve else _shell(args)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from bot.server import run
+
+    return run(getattr(args, "host", "0.0.0.0"), getattr(args, "port", None))  # noqa: S104
+
+
+def _shell(_args: argparse.Namespace) -> int:
+    from bot.console.shell import run_console
+
+    return run_console()
 
 
 def _write(line: str) -> None:
     sys.stdout.buffer.write(line.encode("utf-8", "replace") + b"\n")
 
 
-def extract() -> int:
+def read_stdin() -> str:
+    """Standard input as text, at most MAX_INPUT bytes, undecodable bytes replaced (said once
+    on stderr), NUL bytes as spaces."""
     data = sys.stdin.buffer.read(MAX_INPUT + 1)
     if len(data) > MAX_INPUT:
         print(
@@ -31,7 +100,11 @@ def extract() -> int:
     text = data.decode("utf-8", "replace")
     if "\ufffd" in text and b"\xef\xbf\xbd" not in data:
         print("pivot: input was not valid UTF-8; undecodable bytes were ignored", file=sys.stderr)
-    for indicator in extract_indicators(text.replace("\x00", " ")):
+    return text.replace("\x00", " ")
+
+
+def _extract(_args: argparse.Namespace) -> int:
+    for indicator in extract_indicators(read_stdin()):
         _write(json.dumps(indicator.to_json(), ensure_ascii=False))
     sys.stdout.flush()
     return 0
@@ -44,102 +117,79 @@ def _subject(text: str) -> Indicator:
     return indicator
 
 
-def pivot(text: str, follow: str | None, page: int, *, json_out: bool, blocks: bool) -> int:
+def _pivot(args: argparse.Namespace) -> int:
+    from enrichment.settings import Settings
+
     settings = Settings.from_env()
-    indicator = _subject(text)
-    return asyncio.run(_pivot(settings, indicator, follow, page, json_out, blocks))
-
-
-async def _pivot(
-    settings: Settings,
-    indicator: Indicator,
-    follow: str | None,
-    page: int,
-    json_out: bool,
-    blocks: bool,
-) -> int:
-    async with Service(settings) as service:
-        if follow:
-            result = await service.pivot(follow, indicator, page)
-            if json_out:
-                _write(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
-            elif blocks:
-                from bot.render.cards import pivot_card
-
-                _print_blocks(pivot_card(result, _no_keys).blocks)
-            else:
-                _write(_page_text(result.to_json()))
-            return 0
-        report = await service.enrich(indicator)
-    if json_out:
-        _write(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
-    elif blocks:
-        from bot.render.cards import report_card
-
-        _print_blocks(report_card(report, _no_keys).blocks)
-    else:
-        _write(report_text(report))
+    indicator = _subject(args.indicator)
+    if args.page < 1:
+        raise InvalidInput("page numbers start at 1")
+    asyncio.run(_one_card(settings, indicator, args))
     return 0
+
+
+async def _one_card(settings: Any, indicator: Indicator, args: argparse.Namespace) -> None:
+    from bot.render import text
+    from bot.render.cards import pivot_card, report_card
+    from enrichment.service import Service
+
+    async with Service(settings) as service:
+        if args.follow:
+            page = await service.pivot(args.follow, indicator, args.page)
+            _print(
+                page.to_json(),
+                lambda: pivot_card(page, _no_keys).blocks,
+                text.page_text(page),
+                args,
+            )
+            return
+        report = await service.enrich(indicator)
+    _print(
+        report.to_json(),
+        lambda: report_card(report, _no_keys).blocks,
+        text.report_text(report),
+        args,
+    )
+
+
+def _print(
+    doc: dict[str, Any],
+    blocks: Callable[[], list[dict[str, Any]]],
+    plain: str,
+    args: argparse.Namespace,
+) -> None:
+    if args.json:
+        _write(json.dumps(doc, ensure_ascii=False, indent=2))
+    elif args.blocks:
+        _write(json.dumps({"blocks": blocks()}, ensure_ascii=False, indent=2))
+    else:
+        _write(plain)
 
 
 def _no_keys(action: str, target: str, page: int) -> str:
     return f"{action}:{page}"
 
 
-def _print_blocks(blocks: list[dict[str, Any]]) -> None:
-    _write(json.dumps({"blocks": blocks}, ensure_ascii=False, indent=2))
+def _rdap_refresh(args: argparse.Namespace) -> int:
+    from enrichment.rdap import bootstrap
+    from enrichment.settings import Settings
+
+    target = Path(args.dir) if args.dir else bootstrap.PACKAGED
+    base = Settings.from_env().rdap_bootstrap_url or bootstrap.IANA_URL
+    try:
+        published = asyncio.run(bootstrap.refresh_with_own_client(target, base))
+    except (SourceError, OSError) as exc:
+        print(f"pivot: RDAP bootstrap not refreshed: {exc}", file=sys.stderr)
+        return 1
+    for name, when in published.items():
+        print(f"{target / name}: published {when}")
+    return 0
 
 
-def _clean(value: Any) -> str:
-    """One line of terminal-safe text: no control characters from outside data."""
-    if isinstance(value, (list, tuple)):
-        value = ", ".join(str(v) for v in value)
-    text = str(value)
-    return "".join(c if c.isprintable() else " " for c in text)[:300]
-
-
-def report_text(report: Report) -> str:
-    ind = report.indicator
-    lines = [f"{ind.defanged}  ({ind.kind.value})"]
-    score = report.risk.score
-    lines.append(f"  risk: {score if score is not None else 'not scored'}")
-    for reason in report.risk.reasons:
-        lines.append(f"    +{reason.points} {reason.code}: {_clean(reason.detail)}")
-    for key, value in report.facts.items():
-        lines.append(f"  {key}: {_clean(value)}")
-    asked = [
-        f"{r.name} {r.status.value}" + (f" ({_clean(r.detail)})" if r.detail else "")
-        for r in report.results.values()
-        if r.status.value != "skipped"
-    ]
-    lines.append("  sources: " + (", ".join(asked) or "none applied"))
-    if report.pivots:
-        lines.append(
-            "  pivots: "
-            + ", ".join(
-                f"{p.id}" + (f" ({p.count})" if p.count is not None else "") for p in report.pivots
-            )
-        )
-    return "\n".join(lines)
-
-
-def _page_text(page: dict[str, Any]) -> str:
-    subject = page["subject"]["defanged"]
-    lines = [f"{page['pivot']} on {subject}: {page['total']} result(s), page {page['page']}"]
-    lines += [f"  {item['defanged']}  ({item['kind']})" for item in page["items"]]
-    if page.get("text"):
-        lines.append(_terminal_block(page["text"]))
-    for name, source in page["sources"].items():
-        if source["status"] != "ok":
-            lines.append(f"  {name}: {source['status']} {_clean(source['detail'] or '')}")
-    return "\n".join(lines)
-
-
-def _terminal_block(text: str) -> str:
-    return "\n".join(_clean(line) for line in text.splitlines())
-
-
-def rdap_refresh(directory: str | None) -> int:
-    from enrichment.rdap.bootstrap import refresh_command
-
-    return refresh_command(directory)
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "serve": _serve,
+    "shell": _shell,
+    "pivot": _pivot,
+    "extract": _extract,
+    "rdap-refresh": _rdap_refresh,
+}

@@ -6,12 +6,10 @@ interactivity, GET /healthz for the platform's health check.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Sequence
 
 import aiohttp
 from aiohttp import web
@@ -107,24 +105,14 @@ def _problem(slack: SlackSettings) -> str | None:
     return None
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="pivot serve", description=__doc__)
-    parser.add_argument("--host", default="0.0.0.0", help="HTTP mode's address")  # noqa: S104
-    parser.add_argument("--port", type=int, help="HTTP mode's port (default: $PORT or 3000)")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        slack = SlackSettings.from_env()
-        settings = Settings.from_env()
-    except ValueError as exc:
-        print(f"pivot serve: {exc}", file=sys.stderr)
-        return 2
+def run(host: str, port: int | None) -> int:
+    """`python -m bot serve`: exit 2 with one line when Slack's credentials are missing (bad
+    variables raise ConfigError, an unusable data directory StoreError, for the caller)."""
+    slack = SlackSettings.from_env()
+    settings = Settings.from_env()
     problem = _problem(slack)
     if problem:
         print(f"pivot serve: {problem}", file=sys.stderr)
         return 2
-    try:
-        asyncio.run(serve(slack, settings, args.host, args.port or slack.port))
-    except KeyboardInterrupt:
-        return 130
+    asyncio.run(serve(slack, settings, host, port or slack.port))
     return 0

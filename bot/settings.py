@@ -1,7 +1,8 @@
 """Slack-side configuration, read once from the environment into a frozen object.
 
 Nothing else in bot/ reads `os.environ`; tests build `SlackSettings` directly or through
-`SlackSettings.from_env({...})`. Tokens never appear in `repr`.
+`SlackSettings.from_env({...})`. Tokens never appear in `repr`. A malformed variable raises
+`ConfigError` (see `enrichment.settings.read`).
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
-from enrichment.settings import split_list
+from enrichment.settings import read, split_list
 
 SLACK_API_URL = "https://slack.com/api/"
 
@@ -22,11 +24,28 @@ class AutoMode(StrEnum):
     OFF = "off"
 
 
-def _auto_mode(value: str | None) -> AutoMode:
-    try:
-        return AutoMode((value or "reply").strip().lower())
-    except ValueError:
-        raise ValueError(f"PIVOT_AUTO must be reply, react or off, not {value!r}") from None
+def _port(text: str) -> int:
+    port = int(text)
+    if not 0 <= port < 65536:  # 0: any free port
+        raise ValueError(text)
+    return port
+
+
+def _score(text: str) -> int:
+    score = int(text)
+    if not 0 <= score <= 100:
+        raise ValueError(text)
+    return score
+
+
+def _api_url(text: str) -> str:
+    if not text.startswith(("http://", "https://")):
+        raise ValueError(text)
+    return text.rstrip("/") + "/"
+
+
+def _domains(text: str) -> tuple[str, ...]:
+    return tuple(d.lower().strip(".") for d in split_list(text))
 
 
 @dataclass(frozen=True)
@@ -46,18 +65,18 @@ class SlackSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SlackSettings:
         env = os.environ if env is None else env
-        api_url = env.get("PIVOT_SLACK_API_URL") or SLACK_API_URL
-        return cls(
-            bot_token=env.get("SLACK_BOT_TOKEN") or None,
-            signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
-            app_token=env.get("SLACK_APP_TOKEN") or None,
-            port=int(env.get("PORT") or cls.port),
-            api_url=api_url.rstrip("/") + "/",
-            auto=_auto_mode(env.get("PIVOT_AUTO")),
-            auto_min_score=int(env.get("PIVOT_AUTO_MIN_SCORE") or cls.auto_min_score),
-            auto_channels=split_list(env.get("PIVOT_AUTO_CHANNELS")),
-            allowlist=tuple(d.lower().strip(".") for d in split_list(env.get("PIVOT_ALLOWLIST"))),
-        )
+        found: dict[str, Any] = {
+            "bot_token": env.get("SLACK_BOT_TOKEN") or None,
+            "signing_secret": env.get("SLACK_SIGNING_SECRET") or None,
+            "app_token": env.get("SLACK_APP_TOKEN") or None,
+            "port": read(env, "PORT", _port, "a port number from 0 to 65535"),
+            "api_url": read(env, "PIVOT_SLACK_API_URL", _api_url, "an http(s) URL"),
+            "auto": read(env, "PIVOT_AUTO", lambda t: AutoMode(t.lower()), "reply, react or off"),
+            "auto_min_score": read(env, "PIVOT_AUTO_MIN_SCORE", _score, "a score from 0 to 100"),
+            "auto_channels": read(env, "PIVOT_AUTO_CHANNELS", split_list, "channel ids"),
+            "allowlist": read(env, "PIVOT_ALLOWLIST", _domains, "domains"),
+        }
+        return cls(**{k: v for k, v in found.items() if v is not None})
 
     @property
     def can_serve(self) -> bool:

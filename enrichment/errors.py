@@ -1,6 +1,7 @@
 """The errors sources raise. The service turns each into a per-source status.
 
     PivotError
+    ├── ConfigError         a variable in the environment is malformed or unknown
     ├── InvalidInput        the user's text is not something we can look up
     └── SourceError         a source could not answer
         ├── SourceTimeout       it did not answer in time            -> timeout
@@ -17,6 +18,10 @@ from __future__ import annotations
 
 class PivotError(Exception):
     """Base of every error this package raises on purpose."""
+
+
+class ConfigError(PivotError):
+    """The environment is wrong: the message names the variable and what it accepts."""
 
 
 class InvalidInput(PivotError):

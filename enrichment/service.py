@@ -17,7 +17,14 @@ import httpx
 
 from enrichment import pivots
 from enrichment.cache import Cache
-from enrichment.errors import InvalidInput, NotConfigured, RateLimited, SourceError, SourceTimeout
+from enrichment.errors import (
+    ConfigError,
+    InvalidInput,
+    NotConfigured,
+    RateLimited,
+    SourceError,
+    SourceTimeout,
+)
 from enrichment.http import make_client
 from enrichment.indicators import lookup_target, parse_indicator
 from enrichment.merge import merge_facts
@@ -33,7 +40,7 @@ from enrichment.model import (
 )
 from enrichment.privacy import internal_reason
 from enrichment.settings import Settings
-from enrichment.sources import REGISTRY, Context, Source
+from enrichment.sources import PLANNED, REGISTRY, Context, Source
 
 log = logging.getLogger(__name__)
 
@@ -65,14 +72,19 @@ class Service:
         self._background: set[asyncio.Future[Outcome]] = set()
 
     def _check_names(self, settings: Settings) -> dict[str, str]:
-        """Source name -> why it is off. Unknown names in PIVOT_SOURCES are a clear error."""
+        """Source name -> why it is off. A name in PIVOT_SOURCES or PIVOT_<X>_URL that is no
+        source's is a ConfigError: a typo must not quietly send queries to the default."""
         known = {cls.name for cls in self._registry}
         unknown = sorted(set(settings.sources or ()) - known)
         if unknown:
-            raise InvalidInput(
-                f"unknown source(s) in PIVOT_SOURCES: {', '.join(unknown)}; "
+            raise ConfigError(
+                f"PIVOT_SOURCES names no source called {', '.join(unknown)}; "
                 f"known: {', '.join(sorted(known))}"
             )
+        stray = sorted(set(settings.source_urls) - known - set(PLANNED))
+        if stray:
+            names = ", ".join(f"PIVOT_{name.upper()}_URL" for name in stray)
+            raise ConfigError(f"unknown variable {names}: no source has that name")
         off = {}
         for cls in self._registry:
             if settings.sources is not None and cls.name not in settings.sources:

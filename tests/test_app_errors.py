@@ -24,8 +24,6 @@ from tests.slack_helpers import (
     everything_posted,
 )
 
-DOMAINTOOLS_CANARY = "dt-CANARY-key-7c9a41"
-
 
 class BrokenService(FakeService):
     async def enrich(self, indicator: Indicator) -> Report:
@@ -90,8 +88,6 @@ async def test_secrets_never_appear_in_logs_stderr_or_posts(
         data_dir=tmp_path / "data",
         sources=("dns",),
         dns_servers=(dns_server.address,),
-        domaintools_username="analyst",
-        domaintools_api_key=DOMAINTOOLS_CANARY,
         deadline=2.0,
     )
     async with Service(settings) as service, SlackHarness(service, SlackSettings()) as slack:
@@ -105,7 +101,7 @@ async def test_secrets_never_appear_in_logs_stderr_or_posts(
         headers = [c.headers.get("authorization", "") for c in slack.fake.calls]
     assert any(BOT_TOKEN in h for h in headers)  # the canary really was used
     out, err = capsys.readouterr()
-    for canary in (BOT_TOKEN, DOMAINTOOLS_CANARY, SECRET):
+    for canary in (BOT_TOKEN, SECRET):
         assert canary not in caplog.text
         assert canary not in err and canary not in out
         assert canary not in sent

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from aiohttp import WSMsgType, web
 
-from bot import server
+from bot import cli, server
 from bot.app import Identity, build_app, make_client
 from bot.console import payloads
 from bot.console.fake_slack import FakeSlack
@@ -114,7 +114,7 @@ def test_serve_refuses_to_start_without_what_it_needs(
             monkeypatch.delenv(name)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    assert server.main([]) == 2
+    assert cli.main(["serve"]) == 2
     err = capsys.readouterr().err
     assert problem in err
     assert "xoxb-test" not in err

@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot import cli
 from enrichment.errors import Unavailable
 from enrichment.http import make_client
 from enrichment.rdap import bootstrap
@@ -164,12 +165,15 @@ async def test_a_refresh_that_is_json_but_not_a_bootstrap_changes_nothing(
 
 
 def test_refresh_command(
-    http_server: HttpServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    http_server: HttpServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     serve_packaged(http_server)
-    code = bootstrap.refresh_command(str(tmp_path), base_url=http_server.url + "/rdap/")
-    assert code == 0
+    monkeypatch.setenv("PIVOT_RDAP_BOOTSTRAP_URL", http_server.url + "/rdap/")
+    assert cli.main(["rdap-refresh", "--dir", str(tmp_path)]) == 0
     assert "dns.json: published 2026-07-23T02:00:03Z" in capsys.readouterr().out
     http_server.fault(Fault.error(404), "/rdap/dns.json")
-    assert bootstrap.refresh_command(str(tmp_path), base_url=http_server.url + "/rdap/") == 1
+    assert cli.main(["rdap-refresh", "--dir", str(tmp_path)]) == 1
     assert "not refreshed" in capsys.readouterr().err

@@ -11,7 +11,7 @@ from typing import ClassVar
 
 import pytest
 
-from enrichment.errors import InvalidInput
+from enrichment.errors import ConfigError, InvalidInput
 from enrichment.indicators import make_indicator
 from enrichment.model import Finding, Indicator, Kind, Status
 from enrichment.service import Service
@@ -179,7 +179,7 @@ async def test_a_buggy_source_costs_only_itself(
 
 
 def test_unknown_source_names_are_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(InvalidInput, match=r"unknown source.*nope"):
+    with pytest.raises(ConfigError, match=r"PIVOT_SOURCES.*nope"):
         Service(Settings(data_dir=tmp_path, sources=("dns", "nope")))
 
 

@@ -7,9 +7,7 @@ type a button's number. Reads a pipe as well as a terminal, and ends on EOF or `
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import logging
 import secrets
 import sys
 import threading
@@ -25,7 +23,6 @@ from bot.console import payloads
 from bot.console.fake_slack import FakeSlack, Posted
 from bot.console.view import View
 from bot.settings import SlackSettings
-from enrichment.errors import InvalidInput
 from enrichment.service import Service
 from enrichment.settings import Settings
 from enrichment.stores import MemoryStore
@@ -195,14 +192,6 @@ async def run(out: TextIO = sys.stdout) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="pivot shell", description=__doc__)
-    parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        return asyncio.run(run())
-    except (InvalidInput, ValueError) as exc:
-        print(f"pivot shell: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+def run_console() -> int:
+    """`python -m bot shell` (bad variables raise ConfigError for the caller)."""
+    return asyncio.run(run())

@@ -12,7 +12,6 @@ import asyncio
 import ipaddress
 import json
 import os
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -21,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from enrichment.errors import SourceError, Unavailable
+from enrichment.errors import Unavailable
 from enrichment.http import make_client, request
 from enrichment.indicators import to_ascii
 
@@ -33,7 +32,7 @@ __all__ = [
     "ascii_name",
     "load",
     "refresh",
-    "refresh_command",
+    "refresh_with_own_client",
 ]
 
 IANA_URL = "https://data.iana.org/rdap/"
@@ -216,22 +215,7 @@ async def refresh(
     return {name: str(doc.get("publication", "?")) for name, doc in docs.items()}
 
 
-async def _refresh_with_own_client(directory: Path, base_url: str) -> dict[str, str]:
+async def refresh_with_own_client(directory: Path, base_url: str = IANA_URL) -> dict[str, str]:
+    """`refresh` with a client of its own (for the command line)."""
     async with make_client() as http:
         return await refresh(http, directory, base_url=base_url)
-
-
-def refresh_command(directory: str | None = None, *, base_url: str | None = None) -> int:
-    """`python -m bot rdap-refresh [--dir D]`: refresh and say what was written; exit code."""
-    from enrichment.settings import Settings
-
-    target = Path(directory) if directory else PACKAGED
-    base = base_url or Settings.from_env().url_for("rdap_bootstrap", IANA_URL)
-    try:
-        published = asyncio.run(_refresh_with_own_client(target, base))
-    except (SourceError, OSError) as exc:
-        print(f"pivot: RDAP bootstrap not refreshed: {exc}", file=sys.stderr)
-        return 1
-    for name, when in published.items():
-        print(f"{target / name}: published {when}")
-    return 0

@@ -19,7 +19,10 @@ REGISTRY: tuple[type[Source], ...] = (
     CrtshSource,
 )
 
-__all__ = ["REGISTRY", "Context", "Source", "by_name"]
+# Names DESIGN.md reserves for sources still to come: their PIVOT_<NAME>_URL is not a typo.
+PLANNED = ("mnemonic", "domaintools")
+
+__all__ = ["PLANNED", "REGISTRY", "Context", "Source", "by_name"]
 
 
 def by_name() -> dict[str, type[Source]]:
