@@ -35,7 +35,7 @@ from bot.console.fake_slack import FakeSlack
 from bot.server import PATH, start_http
 from bot.settings import SlackSettings
 from bot.state import open_state
-from enrichment.model import Indicator, Report, SourceResult, Status
+from enrichment.model import Indicator, PivotPage, Report, SourceResult, Status
 from enrichment.service import Service
 from enrichment.settings import Settings
 from tests.servers.dns_server import DEFAULT_ZONE, DnsServer
@@ -52,7 +52,7 @@ class InstantService:
         result = SourceResult("dns", Status.OK, {"a": ["192.0.2.1"]})
         return Report(indicator, {"dns": result}, {"a": ["192.0.2.1"]})
 
-    async def pivot(self, pivot_id: str, indicator: Indicator, page: int = 1) -> object:
+    async def pivot(self, pivot_id: str, indicator: Indicator, page: int = 1) -> PivotPage:
         raise NotImplementedError
 
     async def __aenter__(self) -> InstantService:

@@ -1,4 +1,5 @@
-"""Fixtures every test module may use. Loopback servers live in tests/servers/."""
+"""Fixtures every test module may use. Loopback servers live in tests/servers/; their
+fixtures (`dns_server`, `dns_context`, `http_server`, `whois_server`) come in as plugins."""
 
 from __future__ import annotations
 
@@ -7,6 +8,12 @@ from pathlib import Path
 import pytest
 
 from enrichment.settings import Settings
+
+pytest_plugins = [
+    "tests.servers.dns_server",
+    "tests.servers.http_server",
+    "tests.servers.whois_server",
+]
 
 
 @pytest.fixture

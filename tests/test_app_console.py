@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers.dns_server import QPDAR_IP, DnsServer, dns_server_fixture  # noqa: F401
+from tests.servers.dns_server import QPDAR_IP, DnsServer
 
 REPO = Path(__file__).resolve().parents[1]
 PARAGRAPH = (

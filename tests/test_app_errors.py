@@ -13,7 +13,7 @@ from bot.settings import SlackSettings
 from enrichment.model import Indicator, Report
 from enrichment.service import Service
 from enrichment.settings import Settings
-from tests.servers.dns_server import DnsServer, dns_server_fixture  # noqa: F401
+from tests.servers.dns_server import DnsServer
 from tests.slack_helpers import (
     BOT_TOKEN,
     CHANNEL,

@@ -15,13 +15,12 @@ from bot.render.blockkit import validate
 from enrichment.model import Indicator, Report
 from enrichment.service import Service
 from enrichment.settings import Settings
-from tests.servers.dns_server import (  # noqa: F401
+from tests.servers.dns_server import (
     MOAS_IP,
     QPDAR_IP,
     DnsServer,
-    dns_server_fixture,
 )
-from tests.servers.whois_server import WhoisServer, whois_server_fixture  # noqa: F401
+from tests.servers.whois_server import WhoisServer
 from tests.slack_helpers import CHANNEL, SlackHarness, button, buttons, everything_posted
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -90,7 +91,7 @@ async def test_same_message_as_two_events_gets_one_reply(slack: SlackHarness) ->
 async def test_bots_edits_deletions_and_joins_are_ignored_quietly(
     slack: SlackHarness,
     service: FakeService,
-    extra: dict[str, object],
+    extra: dict[str, Any],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO)

@@ -25,7 +25,7 @@ from bot.console import payloads
 from bot.console.fake_slack import FakeSlack
 from bot.settings import SlackSettings
 from enrichment.stores import MemoryStore
-from tests.servers.dns_server import QPDAR_IP, DnsServer, dns_server_fixture  # noqa: F401
+from tests.servers.dns_server import QPDAR_IP, DnsServer
 from tests.slack_helpers import SECRET, FakeService
 
 REPO = Path(__file__).resolve().parents[1]

@@ -17,7 +17,6 @@ from tests.servers.http_server import (
     Fault,
     HttpServer,
     Response,
-    http_server_fixture,  # noqa: F401
 )
 from tests.servers.rdap_data import rdap_bootstrap
 

@@ -603,7 +603,7 @@ def test_finish_repairs_what_it_can() -> None:
         {"type": "bogus"},
         {"type": "header", "text": {"type": "plain_text", "text": "h" * 400}},
     ]
-    kept, text = finish(blocks, "<!channel> " + "y" * 5000)
+    kept, text = finish(blocks, "<!channel> " + "y" * 5000)  # type: ignore[arg-type]
     assert validate(kept, text) == []
     assert kept[0]["text"] == {"type": "mrkdwn", "text": "no verbatim &lt;x&gt;", "verbatim": True}
     assert kept[1]["text"]["text"] == "—"

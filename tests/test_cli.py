@@ -15,12 +15,9 @@ from tests.servers.dns_server import (
     QPDAR_IP,
     QPDAR_IPV6,
     DnsServer,
-    dns_server_fixture,  # noqa: F401
 )
 from tests.servers.http_server import HttpServer, rdap_routes
-from tests.servers.http_server import http_server_fixture as http_server_fixture
 from tests.servers.whois_server import WhoisServer
-from tests.servers.whois_server import whois_server_fixture as whois_server_fixture
 
 
 def run(

@@ -14,7 +14,6 @@ from tests.servers.http_server import (
     HttpServer,
     Request,
     Response,
-    http_server_fixture,  # noqa: F401
 )
 
 

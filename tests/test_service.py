@@ -24,7 +24,6 @@ from tests.servers.dns_server import (
     QPDAR_NS,
     QPDAR_PTR,
     DnsServer,
-    dns_server_fixture,  # noqa: F401
 )
 
 
@@ -165,7 +164,7 @@ async def test_a_buggy_source_costs_only_itself(
     settings = Settings(
         data_dir=tmp_path, dns_servers=(dns_server.address,), sources=("dns", "exploding")
     )
-    registry = (*REGISTRY, _Exploding)
+    registry: tuple[type[Source], ...] = (*REGISTRY, _Exploding)
     with caplog.at_level(logging.ERROR):
         async with Service(settings, registry=registry) as service:
             report = await service.enrich(domain(QPDAR))

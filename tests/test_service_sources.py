@@ -18,12 +18,9 @@ from enrichment.settings import Settings
 from tests.servers import rdap_data
 from tests.servers import whois_server as whois_data
 from tests.servers.dns_server import QPDAR_ASN, QPDAR_IP, QPDAR_NS, DnsServer
-from tests.servers.dns_server import dns_server_fixture as dns_server_fixture
 from tests.servers.http_server import Fault, HttpServer, rdap_routes
-from tests.servers.http_server import http_server_fixture as http_server_fixture
 from tests.servers.whois_server import Fault as WhoisFault
 from tests.servers.whois_server import WhoisServer
-from tests.servers.whois_server import whois_server_fixture as whois_server_fixture
 
 INTERNETDB = {
     "ip": QPDAR_IP,

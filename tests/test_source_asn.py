@@ -30,8 +30,6 @@ from tests.servers.dns_server import (
     QPDAR_REGISTRY,
     UNROUTED_IP,
     DnsServer,
-    dns_context_fixture,  # noqa: F401
-    dns_server_fixture,  # noqa: F401
 )
 
 

@@ -20,7 +20,6 @@ from tests.servers.http_server import (
     HttpServer,
     Request,
     Response,
-    http_server_fixture,  # noqa: F401
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "http"

@@ -35,8 +35,6 @@ from tests.servers.dns_server import (
     UNROUTED_IP,
     WWW_QPDAR,
     DnsServer,
-    dns_context_fixture,  # noqa: F401
-    dns_server_fixture,  # noqa: F401
 )
 
 

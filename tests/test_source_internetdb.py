@@ -19,7 +19,6 @@ from tests.servers.http_server import (
     Fault,
     HttpServer,
     Response,
-    http_server_fixture,  # noqa: F401
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "http"

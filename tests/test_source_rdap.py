@@ -19,7 +19,6 @@ from tests.servers.http_server import (
     Fault,
     HttpServer,
     Response,
-    http_server_fixture,  # noqa: F401
     rdap_routes,
 )
 from tests.servers.rdap_data import (

@@ -21,11 +21,8 @@ from enrichment.sources import REGISTRY, Context, Source
 from enrichment.sources.resolver_source import ResolverSource
 from tests.servers import rdap_data
 from tests.servers.dns_server import QPDAR_IPV6, DnsServer
-from tests.servers.dns_server import dns_server_fixture as dns_server_fixture
 from tests.servers.http_server import HttpServer, rdap_routes
-from tests.servers.http_server import http_server_fixture as http_server_fixture
 from tests.servers.whois_server import WhoisServer
-from tests.servers.whois_server import whois_server_fixture as whois_server_fixture
 
 DESIGN_NAMES = {
     "dns",

@@ -24,7 +24,6 @@ from tests.servers.whois_server import (
     WhoisServer,
     fixture_text,
     normalise,
-    whois_server_fixture,  # noqa: F401
 )
 
 REGISTRY = "whois.verisign-grs.com"
@@ -39,8 +38,11 @@ class Clock:
         return self.now
 
 
+Chain = tuple[WhoisServer, WhoisServer, WhoisServer]
+
+
 @pytest.fixture
-def chain() -> Iterator[tuple[WhoisServer, WhoisServer, WhoisServer]]:
+def chain() -> Iterator[Chain]:
     """IANA, a registry that answers for every TLD, and the registrar of mailsrv-update.com."""
     with (
         WhoisServer(IANA_ANSWERS) as iana,
@@ -50,9 +52,7 @@ def chain() -> Iterator[tuple[WhoisServer, WhoisServer, WhoisServer]]:
         yield iana, registry, registrar
 
 
-def chain_client(
-    chain: tuple[WhoisServer, WhoisServer, WhoisServer], **kwargs: object
-) -> WhoisClient:
+def chain_client(chain: Chain, **kwargs: object) -> WhoisClient:
     iana, registry, registrar = chain
     addresses = {IANA: iana.address, REGISTRAR: registrar.address}
     for host in (REGISTRY, "whois.nic.pw", "whois.denic.de", "whois.jprs.jp"):
@@ -63,7 +63,7 @@ def chain_client(
     return WhoisClient(addresses=addresses, **options)  # type: ignore[arg-type]
 
 
-async def test_iana_then_registry_then_registrar(chain):
+async def test_iana_then_registry_then_registrar(chain: Chain) -> None:
     iana, registry, registrar = chain
     result = await chain_client(chain).domain("mailsrv-update.com")
     assert [a.server for a in result.answers] == [REGISTRY, REGISTRAR]
@@ -77,7 +77,7 @@ async def test_iana_then_registry_then_registrar(chain):
     assert result.notes == ()
 
 
-async def test_iana_answer_is_cached_until_it_expires(chain):
+async def test_iana_answer_is_cached_until_it_expires(chain: Chain) -> None:
     iana = chain[0]
     clock = Clock()
     client = chain_client(chain, clock=clock, iana_ttl=3600.0)
@@ -89,7 +89,7 @@ async def test_iana_answer_is_cached_until_it_expires(chain):
     assert iana.queries == ["com", "com"]
 
 
-async def test_referral_to_the_registry_itself_is_not_followed(chain):
+async def test_referral_to_the_registry_itself_is_not_followed(chain: Chain) -> None:
     _, registry, registrar = chain
     result = await chain_client(chain).domain("qpdar.pw")  # names whois.nic.pw, its registry
     assert [a.server for a in result.answers] == ["whois.nic.pw"]
@@ -98,7 +98,7 @@ async def test_referral_to_the_registry_itself_is_not_followed(chain):
 
 
 @pytest.mark.parametrize("target", ["127.0.0.1", "localhost", "10.0.0.8"])
-async def test_referral_to_a_private_address_is_refused(chain, target):
+async def test_referral_to_a_private_address_is_refused(chain: Chain, target: str) -> None:
     registry = chain[1]
     registry.answers["evil-ref.com"] = (
         f"Domain Name: EVIL-REF.COM\nRegistrar WHOIS Server: {target}\n"
@@ -113,7 +113,7 @@ async def test_referral_to_a_private_address_is_refused(chain, target):
 @pytest.mark.parametrize(
     "line", ["whois.evil.example:4343", "http://whois.evil.example/", "rwhois://x.example:4321"]
 )
-async def test_malformed_referral_is_ignored(chain, line):
+async def test_malformed_referral_is_ignored(chain: Chain, line: str) -> None:
     registry = chain[1]
     registry.answers["odd-ref.com"] = f"Domain Name: ODD-REF.COM\nRegistrar WHOIS Server: {line}\n"
     result = await chain_client(chain).domain("odd-ref.com")
@@ -121,7 +121,7 @@ async def test_malformed_referral_is_ignored(chain, line):
     assert result.notes == ()
 
 
-async def test_failing_registrar_keeps_the_registry_answer(chain):
+async def test_failing_registrar_keeps_the_registry_answer(chain: Chain) -> None:
     registrar = chain[2]
     registrar.fault = Fault.HANG
     result = await chain_client(chain, timeout=0.3).domain("mailsrv-update.com")
@@ -131,7 +131,7 @@ async def test_failing_registrar_keeps_the_registry_answer(chain):
     )
 
 
-async def test_fixed_server_answers_everything_without_iana(whois_server):
+async def test_fixed_server_answers_everything_without_iana(whois_server: WhoisServer) -> None:
     client = WhoisClient(server=whois_server.address, gap=0.0, timeout=1.0)
     domain = await client.domain("mailsrv-update.com")
     ip = await client.ip("212.61.180.100")
@@ -141,13 +141,13 @@ async def test_fixed_server_answers_everything_without_iana(whois_server):
     assert ip.answers[0].text == fixture_text("ripe-212.61.180.100.txt")
 
 
-async def test_queries_are_ascii_lines_ending_in_crlf(whois_server):
+async def test_queries_are_ascii_lines_ending_in_crlf(whois_server: WhoisServer) -> None:
     client = WhoisClient(server=whois_server.address, gap=0.0, timeout=1.0)
     await client.domain("Bücher.DE.")
     assert whois_server.raw_queries == [b"xn--bcher-kva.de\r\n"]
 
 
-async def test_servers_get_their_own_query_syntax(chain):
+async def test_servers_get_their_own_query_syntax(chain: Chain) -> None:
     iana, registry, _ = chain
     client = chain_client(chain)
     await client.domain("heizung-berater.de")
@@ -165,7 +165,7 @@ async def test_servers_get_their_own_query_syntax(chain):
     ]
 
 
-async def test_iana_network_answer_is_reused_for_the_whole_block(chain):
+async def test_iana_network_answer_is_reused_for_the_whole_block(chain: Chain) -> None:
     iana = chain[0]
     client = chain_client(chain)
     await client.ip("212.61.180.100")
@@ -184,12 +184,12 @@ async def test_iana_network_answer_is_reused_for_the_whole_block(chain):
         ("whois.verisign-grs.com", "a.com", "a.com"),
     ],
 )
-def test_query_text(server, query, line):
+def test_query_text(server: str, query: str, line: str) -> None:
     assert query_text(server, query) == line
     assert normalise(line) == query.lower()
 
 
-async def test_one_query_at_a_time_per_server():
+async def test_one_query_at_a_time_per_server() -> None:
     with WhoisServer({f"q{i}": f"answer {i}" for i in range(5)}, delay=0.05) as server:
         client = WhoisClient(server=server.address, gap=0.0, timeout=2.0)
         answers = await asyncio.gather(*(client.query("fixed", f"q{i}") for i in range(5)))
@@ -198,7 +198,7 @@ async def test_one_query_at_a_time_per_server():
     assert server.max_concurrent == 1
 
 
-async def test_the_server_would_see_concurrency_without_the_lock():
+async def test_the_server_would_see_concurrency_without_the_lock() -> None:
     """Control for the test above: five clients, five connections open together."""
     with WhoisServer({"q": "answer"}, delay=0.3) as server:
         clients = [WhoisClient(server=server.address, gap=0.0, timeout=3.0) for _ in range(5)]
@@ -206,7 +206,7 @@ async def test_the_server_would_see_concurrency_without_the_lock():
     assert server.max_concurrent > 1
 
 
-async def test_gap_between_queries_to_one_server():
+async def test_gap_between_queries_to_one_server() -> None:
     gap = 0.2
     with WhoisServer({"a": "1", "b": "2", "c": "3"}) as server:
         client = WhoisClient(server=server.address, gap=gap, timeout=2.0)
@@ -217,7 +217,7 @@ async def test_gap_between_queries_to_one_server():
     assert all(g >= gap * 0.9 for g in gaps), gaps
 
 
-async def test_no_gap_between_different_servers():
+async def test_no_gap_between_different_servers() -> None:
     with WhoisServer({"a": "1"}) as one, WhoisServer({"a": "2"}) as two:
         clock = Clock()
         client = WhoisClient(
@@ -228,7 +228,7 @@ async def test_no_gap_between_different_servers():
     assert (first.text, second.text) == ("1", "2")
 
 
-async def test_byte_cap_keeps_what_came_and_marks_it():
+async def test_byte_cap_keeps_what_came_and_marks_it() -> None:
     cap = 64 * 1024
     with WhoisServer({"qpdar.pw": fixture_text("qpdar.pw.txt")}, fault=Fault.HUGE) as server:
         client = WhoisClient(server=server.address, gap=0.0, timeout=2.0, max_bytes=cap)
@@ -238,20 +238,20 @@ async def test_byte_cap_keeps_what_came_and_marks_it():
     assert answer.text.startswith(fixture_text("qpdar.pw.txt"))
 
 
-async def test_complete_answer_is_not_marked_truncated(whois_server):
+async def test_complete_answer_is_not_marked_truncated(whois_server: WhoisServer) -> None:
     client = WhoisClient(server=whois_server.address, gap=0.0)
     answer = await client.query("fixed", "qpdar.pw")
     assert not answer.truncated
 
 
-async def test_hanging_server_times_out():
+async def test_hanging_server_times_out() -> None:
     with WhoisServer({}, fault=Fault.HANG) as server:
         client = WhoisClient(server=server.address, timeout=0.3)
         with pytest.raises(SourceTimeout, match=r"did not answer within 0\.3 s"):
             await client.domain("qpdar.pw")
 
 
-async def test_rate_limit_cools_the_server_down():
+async def test_rate_limit_cools_the_server_down() -> None:
     clock = Clock()
     with WhoisServer({"qpdar.pw": "Domain Name: QPDAR.PW\n"}, fault=Fault.RATELIMIT) as server:
         client = WhoisClient(server=server.address, gap=0.0, cooldown=600.0, clock=clock)
@@ -270,7 +270,7 @@ async def test_rate_limit_cools_the_server_down():
     assert server.queries == ["qpdar.pw", "qpdar.pw"]
 
 
-async def test_cool_down_is_per_server():
+async def test_cool_down_is_per_server() -> None:
     with WhoisServer({}, fault=Fault.RATELIMIT) as bad, WhoisServer({"a": "fine"}) as good:
         client = WhoisClient(addresses={"bad": bad.address, "good": good.address}, gap=0.0)
         with pytest.raises(RateLimited):
@@ -278,7 +278,7 @@ async def test_cool_down_is_per_server():
         assert (await client.query("good", "a")).text == "fine"
 
 
-async def test_garbage_is_decoded_with_replacement():
+async def test_garbage_is_decoded_with_replacement() -> None:
     with WhoisServer({}, fault=Fault.GARBAGE) as server:
         client = WhoisClient(server=server.address, gap=0.0)
         answer = await client.query("fixed", "qpdar.pw")
@@ -286,7 +286,7 @@ async def test_garbage_is_decoded_with_replacement():
     assert len(answer.text) > 1000
 
 
-async def test_connection_refused_is_unavailable():
+async def test_connection_refused_is_unavailable() -> None:
     with WhoisServer({}) as server:
         address = server.address
     client = WhoisClient(server=address, timeout=1.0)
@@ -294,20 +294,20 @@ async def test_connection_refused_is_unavailable():
         await client.domain("qpdar.pw")
 
 
-async def test_closed_at_once_is_unavailable():
+async def test_closed_at_once_is_unavailable() -> None:
     with WhoisServer({}, fault=Fault.CLOSE) as server:
         client = WhoisClient(server=server.address, timeout=1.0)
         with pytest.raises(Unavailable):
             await client.domain("qpdar.pw")
 
 
-async def test_unresolvable_host_is_unavailable():
+async def test_unresolvable_host_is_unavailable() -> None:
     client = WhoisClient(addresses={}, timeout=1.0)
     with pytest.raises(Unavailable, match=r"cannot resolve|public address"):
         await client.query("no-such-host.invalid", "x")
 
 
-async def test_tld_without_whois_server(chain):
+async def test_tld_without_whois_server(chain: Chain) -> None:
     iana = chain[0]
     iana.answers["zz"] = "% IANA WHOIS server\n\ndomain:       ZZ\n\nstatus:       ACTIVE\n"
     with pytest.raises(Unavailable, match=r"no WHOIS server for \.zz"):
@@ -326,7 +326,7 @@ async def test_tld_without_whois_server(chain):
         "Too many queries from your address, slow down.\n",
     ],
 )
-def test_rate_limit_phrases(text):
+def test_rate_limit_phrases(text: str) -> None:
     assert looks_rate_limited(text)
 
 
@@ -340,7 +340,7 @@ def test_rate_limit_phrases(text):
         "Domain Name: X.COM\n" + "% rate limit exceeded is just words here\n" + "x" * 5000,
     ],
 )
-def test_records_are_not_rate_limits(text):
+def test_records_are_not_rate_limits(text: str) -> None:
     assert not looks_rate_limited(text)
 
 
@@ -355,5 +355,5 @@ def test_records_are_not_rate_limits(text):
         ("Domain Name: X.COM\n", None),
     ],
 )
-def test_referral_host(text, host):
+def test_referral_host(text: str, host: str | None) -> None:
     assert referral_host(text) == host

@@ -11,7 +11,7 @@ while it runs: `silent`, `garbage`, `servfail`, `refused`, `truncate` (TC over U
         settings = Settings(data_dir=tmp_path, dns_servers=(server.address,))
 
 Tests get the `dns_server` fixture (a running server holding DEFAULT_ZONE) with
-`from tests.servers.dns_server import dns_server_fixture  # noqa: F401`.
+tests/conftest.py (it loads this module as a plugin).
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ prefix, or every request, optionally only the first N times.
         ... get(server.url + "/v1/thing") ...
         assert server.requests[0].path == "/v1/thing"
 
-The `http_server` pytest fixture yields a started server; use it with
-`from tests.servers.http_server import http_server_fixture  # noqa: F401`.
+The `http_server` pytest fixture yields a started server; tests/conftest.py loads it
+as a plugin.
 `rdap_routes(server)` installs the RDAP data set whose expected facts live in
 `tests.servers.rdap_data`.
 """

@@ -17,7 +17,7 @@ rate-limit message, `huge` streams the answer and then filler far beyond any byt
 
 Tests get the `whois_server` fixture (a running server preloaded with the answers in
 tests/fixtures/whois/, as one fixed server would give them) with
-`from tests.servers.whois_server import whois_server_fixture  # noqa: F401`;
+tests/conftest.py (it loads this module as a plugin);
 `EXPECTED` holds the facts the WHOIS source must read from each of them. Three more names
 answer with a fault: `ratelimited.pw`, `garbage.pw`, `hang.pw`. For a chain of servers
 (IANA -> registry -> registrar) use `IANA_ANSWERS`, `PRELOADED` and `REGISTRAR_ANSWERS`, and
