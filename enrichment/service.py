@@ -18,7 +18,6 @@ import httpx
 from enrichment import pivots
 from enrichment.cache import Cache
 from enrichment.errors import (
-    ConfigError,
     InvalidInput,
     NotConfigured,
     RateLimited,
@@ -38,9 +37,10 @@ from enrichment.model import (
     SourceResult,
     Status,
 )
+from enrichment.plan import plan, unavailable
 from enrichment.privacy import internal_reason
 from enrichment.settings import Settings
-from enrichment.sources import PLANNED, REGISTRY, Context, Source
+from enrichment.sources import REGISTRY, Context, Source
 
 log = logging.getLogger(__name__)
 
@@ -63,35 +63,13 @@ class Service:
         self.http = http or make_client()
         self.cache = cache or Cache(settings.data_dir / "cache" if settings.cache_enabled else None)
         self._registry = tuple(registry)
-        self._unavailable = self._check_names(settings)
+        self._unavailable = unavailable(self._registry, settings)
         ctx = Context(settings=settings, http=self.http)
         self.sources: dict[str, Source] = {
             cls.name: cls(ctx) for cls in self._registry if cls.name not in self._unavailable
         }
         self._limits = {name: asyncio.Semaphore(s.concurrency) for name, s in self.sources.items()}
         self._background: set[asyncio.Future[Outcome]] = set()
-
-    def _check_names(self, settings: Settings) -> dict[str, str]:
-        """Source name -> why it is off. A name in PIVOT_SOURCES or PIVOT_<X>_URL that is no
-        source's is a ConfigError: a typo must not quietly send queries to the default."""
-        known = {cls.name for cls in self._registry}
-        unknown = sorted(set(settings.sources or ()) - known)
-        if unknown:
-            raise ConfigError(
-                f"PIVOT_SOURCES names no source called {', '.join(unknown)}; "
-                f"known: {', '.join(sorted(known))}"
-            )
-        stray = sorted(set(settings.source_urls) - known - set(PLANNED))
-        if stray:
-            names = ", ".join(f"PIVOT_{name.upper()}_URL" for name in stray)
-            raise ConfigError(f"unknown variable {names}: no source has that name")
-        off = {}
-        for cls in self._registry:
-            if settings.sources is not None and cls.name not in settings.sources:
-                off[cls.name] = "not enabled"
-            elif not cls.configured(settings):
-                off[cls.name] = f"needs {', '.join(k.upper() for k in cls.keys)}"
-        return off
 
     async def __aenter__(self) -> Service:
         return self
@@ -115,52 +93,20 @@ class Service:
         deadline = loop.time() + self.settings.deadline
         target = lookup_target(indicator)
         results: dict[str, SourceResult] = {}
-        now, later = self._plan(indicator, target, set(extra), results)
-        await self._wave(now, target, deadline, results)
-        fallbacks = [
-            s
-            for s in later
-            if results.get(s.fallback_of[target.kind]) is None
-            or results[s.fallback_of[target.kind]].status is not Status.OK
-        ]
-        for source in later:
-            if source not in fallbacks:
-                results[source.name] = _skipped(source.name, "not needed: primary source answered")
-        await self._wave(fallbacks, target, deadline, results)
+        private = internal_reason(indicator, self.settings)
+        explicit = self.settings.sources is not None
+        steps = plan(
+            self.sources, self._unavailable, target, private, explicit=explicit, extra=set(extra)
+        )
+        await self._wave(steps.now, target, deadline, results)
+        await self._wave(steps.fallbacks(target, results), target, deadline, results)
+        results.update(steps.skipped)
         facts = dict(merge_facts(results))
         if target is not indicator:
             facts["host" if indicator.kind is Kind.URL else "domain"] = target.value
         report = Report(indicator, dict(sorted(results.items())), facts)
         available = frozenset(self.sources)
         return replace(report, pivots=pivots.offers(report, available))
-
-    def _plan(
-        self,
-        indicator: Indicator,
-        target: Indicator,
-        extra: set[str],
-        results: dict[str, SourceResult],
-    ) -> tuple[list[Source], list[Source]]:
-        now: list[Source] = []
-        later: list[Source] = []
-        explicit = self.settings.sources is not None
-        private = internal_reason(indicator, self.settings)
-        for cls in self._registry:
-            name = cls.name
-            source = self.sources.get(name)
-            if source is None:
-                results[name] = _skipped(name, self._unavailable[name])
-            elif not source.accepts(target):
-                results[name] = _skipped(name, f"not for {target.kind.value}")
-            elif not (source.auto or explicit or name in extra):
-                results[name] = _skipped(name, "on request only")
-            elif source.third_party and private:
-                results[name] = _skipped(name, f"kept internal: {private}")
-            elif target.kind in source.fallback_of and name not in extra:
-                later.append(source)
-            else:
-                now.append(source)
-        return now, later
 
     async def _wave(
         self,
@@ -264,10 +210,6 @@ def _parse(text: str) -> Indicator:
 
 def _ms(seconds: float) -> int:
     return max(0, round(seconds * 1000))
-
-
-def _skipped(name: str, why: str) -> SourceResult:
-    return SourceResult(name, Status.SKIPPED, detail=why)
 
 
 def _failed(

@@ -86,18 +86,17 @@ class View:
 
     def _block(self, block: dict[str, Any], posted: Posted) -> list[str]:
         kind = block.get("type")
+        elements = block.get("elements") or []
         if kind == "header":
             return [f"== {_text(block.get('text'))} =="]
         if kind == "divider":
             return ["-" * 40]
         if kind == "context":
-            return self._wrap(" · ".join(_text(e) for e in block.get("elements") or []), "  ")
+            return self._wrap(" · ".join(_text(e) for e in elements), "  ")
         if kind == "actions":
-            buttons = [self._number(e, block, posted) for e in block.get("elements") or []]
-            return self._wrap("  ".join(b for b in buttons if b))
-        if kind == "section":
-            return self._section(block, posted)
-        return [f"({kind} block)"]
+            buttons = [self._number(e, block, posted) for e in elements]
+            return self._wrap("  ".join(filter(None, buttons)))
+        return self._section(block, posted) if kind == "section" else [f"({kind} block)"]
 
     def _section(self, block: dict[str, Any], posted: Posted) -> list[str]:
         lines = self._wrap(_text(block.get("text"))) if block.get("text") else []

@@ -23,21 +23,25 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _first(*values: Any) -> Any:
+    return next((v for v in values if v), None)
+
+
 def describe(body: dict[str, Any]) -> str:
     """What failed and where, from ids Slack sent: safe to log."""
     event = _dict(body.get("event"))
     actions = [_dict(a).get("action_id") for a in body.get("actions") or []]
     parts = {
-        "type": body.get("type") or ("slash_command" if body.get("command") else "unknown"),
+        "type": _first(body.get("type"), body.get("command") and "slash_command", "unknown"),
         "command": body.get("command"),
         "callback_id": body.get("callback_id"),
         "event": event.get("type"),
-        "actions": ",".join(str(a) for a in actions) or None,
-        "team": body.get("team_id") or _dict(body.get("team")).get("id"),
-        "channel": body.get("channel_id")
-        or _dict(body.get("channel")).get("id")
-        or event.get("channel"),
-        "user": body.get("user_id") or _dict(body.get("user")).get("id") or event.get("user"),
+        "actions": ",".join(str(a) for a in actions),
+        "team": _first(body.get("team_id"), _dict(body.get("team")).get("id")),
+        "channel": _first(
+            body.get("channel_id"), _dict(body.get("channel")).get("id"), event.get("channel")
+        ),
+        "user": _first(body.get("user_id"), _dict(body.get("user")).get("id"), event.get("user")),
     }
     return " ".join(f"{k}={str(v)[:80]!r}" for k, v in parts.items() if v)
 

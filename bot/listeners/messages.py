@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.buttons import Place
 from bot.deps import Deps
 from bot.listeners._flow import enrich_all, find_indicators, post, spawn, summary_for, team_of
-from bot.settings import AutoMode
+from bot.settings import AutoMode, SlackSettings
 from enrichment.indicators import in_zone, lookup_target
 from enrichment.model import Indicator, Kind
 
@@ -52,23 +52,32 @@ def register(app: AsyncApp, deps: Deps) -> None:
         """Bots, edits, deletions, joins: acknowledged, never answered."""
 
 
+def listening(settings: SlackSettings, channel: str) -> bool:
+    """True when messages in `channel` are enriched automatically."""
+    if settings.auto is AutoMode.OFF:
+        return False
+    return not settings.auto_channels or channel in settings.auto_channels
+
+
+async def first_time(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> bool:
+    """Claims the event and the message (Slack's retries, one message sent as two events):
+    True for the one delivery that should be answered."""
+    team = str(body.get("team_id") or "")
+    event_id = body.get("event_id") or event.get("client_msg_id")
+    if not await deps.once(f"event:{team}:{event_id}", SEEN_TTL):
+        return False
+    message = f"message:{team}:{event.get('channel')}:{event.get('ts')}"
+    return await deps.once(message, SEEN_TTL)
+
+
 async def wanted(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> list[Indicator]:
     """The indicators to answer for, or none; claims the message when there are some."""
     settings = deps.settings
-    channel = str(event.get("channel") or "")
-    if settings.auto is AutoMode.OFF:
-        return []
-    if settings.auto_channels and channel not in settings.auto_channels:
+    if not listening(settings, str(event.get("channel") or "")):
         return []
     found = find_indicators(str(event.get("text") or ""))
     indicators = [i for i in found if not allowlisted(i, settings.allowlist)]
-    if not indicators:
-        return []
-    team = str(body.get("team_id") or "")
-    event_key = f"event:{team}:{body.get('event_id') or event.get('client_msg_id')}"
-    if not await deps.once(event_key, SEEN_TTL):
-        return []
-    if not await deps.once(f"message:{team}:{channel}:{event.get('ts')}", SEEN_TTL):
+    if not indicators or not await first_time(deps, body, event):
         return []
     return indicators
 

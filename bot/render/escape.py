@@ -132,17 +132,22 @@ def cat(*parts: object) -> Safe:
     return Safe("".join(p if isinstance(p, Safe) else fit(p, 3000) for p in parts if p is not None))
 
 
+def _empty(value: object) -> bool:
+    """None, False or "" (but not 0, which is a value)."""
+    return value is None or value is False or value == ""
+
+
 def values(value: object) -> list[object]:
-    if value is None or value == "" or value is False:
+    """A fact as the list of things to show: none for nothing, one for a scalar, the items of
+    a list, `key: value` lines of a mapping."""
+    if _empty(value):
         return []
-    if isinstance(value, str | int | float | bool):
-        return [value]
     if isinstance(value, bytes | bytearray):
         return [value.decode("utf-8", "replace")]
     if isinstance(value, Mapping):
         return [f"{k}: {v}" for k, v in value.items()]
-    if isinstance(value, Iterable):
-        return [v for v in value if v is not None and v != ""]
+    if isinstance(value, Iterable) and not isinstance(value, str):
+        return [v for v in value if v not in (None, "")]
     return [value]
 
 

@@ -79,14 +79,19 @@ def _port_ok(port: str) -> bool:
     return port == "" or (_PORT.fullmatch(port) is not None and int(port) <= 65535)
 
 
+def _bracketed_host(host_port: str) -> str | None:
+    """`[v6]` or `[v6]:port`, the address made canonical."""
+    inner, bracket, port = host_port[1:].partition("]")
+    ip = ipv6_value(inner)
+    if not bracket or ip is None or (port and not port.startswith(":")):
+        return None
+    return f"[{ip}]{port}" if _port_ok(port[1:]) else None
+
+
 def host_value(host_port: str) -> str | None:
     """`host[:port]` of a URL with the host made canonical; None when either is invalid."""
     if host_port.startswith("["):
-        inner, bracket, port = host_port[1:].partition("]")
-        ip = ipv6_value(inner)
-        if not bracket or ip is None or (port and not port.startswith(":")):
-            return None
-        return f"[{ip}]{port}" if _port_ok(port[1:]) else None
+        return _bracketed_host(host_port)
     host, _, port = host_port.partition(":")
     name = ipv4_value(host) or canonical_domain(host)
     if name is None or not _port_ok(port):

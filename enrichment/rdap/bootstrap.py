@@ -94,23 +94,23 @@ def _services(doc: Any) -> list[tuple[list[str], Urls]]:
     """The `services` of one bootstrap file; ValueError when the shape is wrong."""
     if not isinstance(doc, dict) or not isinstance(doc.get("services"), list):
         raise ValueError("no services list")
-    out = []
-    for entry in doc["services"]:
-        if not (isinstance(entry, list) and len(entry) >= 2):
-            raise ValueError("service entry is not [keys, urls]")
-        keys, urls = entry[0], entry[1]
-        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
-            raise ValueError("service keys are not strings")
-        if not isinstance(urls, list):
-            raise ValueError("service URLs are not a list")
-        good = tuple(
-            u for u in urls if isinstance(u, str) and u.startswith(("https://", "http://"))
-        )
-        if good:
-            out.append((keys, good))
+    out = [service for service in map(_service, doc["services"]) if service[1]]
     if not out:
         raise ValueError("no usable services")
     return out
+
+
+def _service(entry: Any) -> tuple[list[str], Urls]:
+    """One `[keys, urls]` entry, keeping only http(s) URLs; ValueError when malformed."""
+    if not (isinstance(entry, list) and len(entry) >= 2):
+        raise ValueError("service entry is not [keys, urls]")
+    keys, urls = entry[0], entry[1]
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise ValueError("service keys are not strings")
+    if not isinstance(urls, list):
+        raise ValueError("service URLs are not a list")
+    good = (u for u in urls if isinstance(u, str) and u.startswith(("https://", "http://")))
+    return keys, tuple(good)
 
 
 def _asn_range(key: str) -> tuple[int, int]:
@@ -121,19 +121,23 @@ def _asn_range(key: str) -> tuple[int, int]:
     return low, high
 
 
+def _networks(docs: Mapping[str, Any], name: str, version: int) -> list[tuple[IpNetwork, Urls]]:
+    out = []
+    for keys, urls in _services(docs[name]):
+        for key in keys:
+            network = ipaddress.ip_network(key, strict=False)
+            if network.version != version:
+                raise ValueError(f"{key} in {name}")
+            out.append((network, urls))
+    return out
+
+
 def build(docs: Mapping[str, Any], overrides: Any = None) -> Bootstrap:
     """A `Bootstrap` from the four parsed files (by file name); ValueError when one is wrong."""
     domains = {k.lower(): urls for keys, urls in _services(docs["dns.json"]) for k in keys}
     if overrides is not None:
         domains.update({k.lower(): u for keys, u in _services(overrides) for k in keys})
-    networks: list[tuple[IpNetwork, Urls]] = []
-    for name, version in (("ipv4.json", 4), ("ipv6.json", 6)):
-        for keys, urls in _services(docs[name]):
-            for key in keys:
-                network = ipaddress.ip_network(key, strict=False)
-                if network.version != version:
-                    raise ValueError(f"{key} in {name}")
-                networks.append((network, urls))
+    networks = [*_networks(docs, "ipv4.json", 4), *_networks(docs, "ipv6.json", 6)]
     networks.sort(key=lambda item: item[0].prefixlen, reverse=True)
     asns = [(*_asn_range(k), urls) for keys, urls in _services(docs["asn.json"]) for k in keys]
     return Bootstrap(domains, tuple(networks), tuple(asns))

@@ -183,15 +183,7 @@ def registrant_facts(doc: dict[str, Any]) -> Facts:
         "org": _first_text(entity, "org"),
         "email": _first_text(entity, "email"),
     }
-    facts: Facts = {}
-    hidden = bool(withheld & {"name", "org", "email"})
-    for key, value in values.items():
-        if value is None:
-            continue
-        if key in withheld or is_placeholder(value):
-            hidden = True
-        elif key != "email" or _EMAIL.fullmatch(value):
-            facts[f"registrant_{key}"] = value.lower() if key == "email" else value
+    facts, hidden = _contact_facts(values, withheld)
     # An organisation filled with a placeholder is a privacy service: the address is its own.
     proxied = values["org"] is not None and is_placeholder(values["org"])
     country = vcard_country(entity)
@@ -202,6 +194,20 @@ def registrant_facts(doc: dict[str, Any]) -> Facts:
     elif any(k in facts for k in ("registrant_name", "registrant_org", "registrant_email")):
         facts["redacted"] = False
     return facts
+
+
+def _contact_facts(values: dict[str, str | None], withheld: set[str]) -> tuple[Facts, bool]:
+    """The real name, org and e-mail, and whether any was withheld or a placeholder."""
+    facts: Facts = {}
+    hidden = bool(withheld & {"name", "org", "email"})
+    for key, value in values.items():
+        if value is None:
+            continue
+        if key in withheld or is_placeholder(value):
+            hidden = True
+        elif key != "email" or _EMAIL.fullmatch(value):
+            facts[f"registrant_{key}"] = value.lower() if key == "email" else value
+    return facts, hidden
 
 
 def _registrar_facts(doc: dict[str, Any]) -> Facts:

@@ -113,10 +113,17 @@ def parse_origin(text: str) -> Origin | None:
     )
 
 
+def _origins(reply: Reply) -> list[Origin]:
+    return [o for o in map(parse_origin, map(txt_text, reply.records)) if o]
+
+
+def _holds(network: IpNetwork, ip: IpAddress) -> bool:
+    return network.version == ip.version and ip in network
+
+
 def most_specific(ip: IpAddress, reply: Reply) -> Origin | None:
     """The longest announced prefix holding `ip`, with every origin AS announcing it."""
-    origins = [o for o in map(parse_origin, map(txt_text, reply.records)) if o]
-    holding = [o for o in origins if o.network.version == ip.version and ip in o.network]
+    holding = [o for o in _origins(reply) if _holds(o.network, ip)]
     if not holding:
         return None
     best = max(o.network.prefixlen for o in holding)

@@ -86,23 +86,36 @@ def _parent_of(value: str) -> dns.name.Name | None:
     return parse_name(parent)
 
 
+def _sort_outcomes(
+    outcomes: Mapping[str, Outcome],
+) -> tuple[dict[str, Reply], dict[str, SourceError]]:
+    replies = {t: o for t, o in outcomes.items() if isinstance(o, Reply)}
+    failures = {t: o for t, o in outcomes.items() if isinstance(o, SourceError)}
+    return replies, failures
+
+
 def _domain_finding(own: Mapping[str, Outcome], above: Mapping[str, Outcome]) -> Finding:
-    replies = {t: o for t, o in own.items() if isinstance(o, Reply)}
-    failures = {t: o for t, o in own.items() if isinstance(o, SourceError)}
+    replies, failures = _sort_outcomes(own)
     if not replies:
         _raise_all_failed(failures)
     if any(r.nxdomain for r in replies.values()):
         ttl = min(r.ttl for r in replies.values() if r.nxdomain)
         return Finding({}, detail=NXDOMAIN_DETAIL, ttl=clamp_ttl(ttl))
     facts = _facts(replies)
-    ttls = [r.ttl for r in replies.values()]
+    ttls = [r.ttl for r in replies.values()] + _from_parent(facts, above)
+    ttl = MIN_TTL if failures else clamp_ttl(min(ttls))
+    return Finding(facts, detail=_failure_detail(failures), ttl=ttl)
+
+
+def _from_parent(facts: dict[str, Any], above: Mapping[str, Outcome]) -> list[int]:
+    """The registrable domain's NS and SOA where the name has none of its own; their TTLs."""
+    ttls = []
     for rdtype, key in (("NS", "name_servers"), ("SOA", "soa")):
         parent = above.get(rdtype)
         if key not in facts and isinstance(parent, Reply):
             facts.update(_facts({rdtype: parent}))
             ttls.append(parent.ttl)
-    ttl = MIN_TTL if failures else clamp_ttl(min(ttls))
-    return Finding(facts, detail=_failure_detail(failures), ttl=ttl)
+    return ttls
 
 
 def _raise_all_failed(failures: Mapping[str, SourceError]) -> NoReturn:

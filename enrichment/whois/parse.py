@@ -226,6 +226,14 @@ def _merge(registry: Mapping[str, Any], registrar: Mapping[str, Any]) -> dict[st
 # -- networks -------------------------------------------------------------------------------
 
 
+_NETWORK_FIELDS = (
+    ("network_name", ("netname",)),
+    ("country", ("country",)),
+    ("abuse_email", ("orgabuseemail", "abuse-mailbox")),
+    ("asn", ("originas", "origin")),
+)
+
+
 def parse_ip(address: str, text: str) -> Parsed:
     """Network facts for `address` from a regional registry's answer."""
     ip = ipaddress.ip_address(address)
@@ -235,22 +243,20 @@ def parse_ip(address: str, text: str) -> Parsed:
     if not found:
         return Parsed({}, not_found=bool(_NOT_FOUND.search(text)))
     found.sort(key=lambda pair: pair[0].prefixlen, reverse=True)
-    facts: dict[str, Any] = {"network": str(found[0][0])}
-    ordered = [s for _, s in found]
     comment = [one_line(m) for m in _ABUSE_COMMENT.findall(text)]
-    for key, fields in (
-        ("network_name", ("netname",)),
-        ("country", ("country",)),
-        ("abuse_email", ("orgabuseemail", "abuse-mailbox")),
-        ("asn", ("originas", "origin")),
-    ):
+    facts = _section_facts([s for _, s in found], comment)
+    return Parsed({"network": str(found[0][0]), **facts})
+
+
+def _section_facts(ordered: list[dict[str, list[str]]], comment: list[str]) -> dict[str, Any]:
+    """Each network fact from the most specific section that has it."""
+    facts: dict[str, Any] = {}
+    for key, fields in _NETWORK_FIELDS:
         values = [v for s in ordered for f in fields for v in s.get(f, [])]
-        if key == "abuse_email":
-            values += comment
-        value = _network_value(key, values)
+        value = _network_value(key, values + comment if key == "abuse_email" else values)
         if value is not None:
             facts[key] = value
-    return Parsed(facts)
+    return facts
 
 
 def _sections(text: str) -> list[dict[str, list[str]]]:
