@@ -57,8 +57,6 @@ def _own_reason(indicator: Indicator, settings: Settings) -> str | None:
         return _network_reason(value, settings)
     if kind is Kind.DOMAIN:
         return _name_reason(value, settings)
-    if kind is Kind.EMAIL:
-        return _name_reason(value.rpartition("@")[2], settings)
     return None
 
 
@@ -66,10 +64,8 @@ def internal_reason(indicator: Indicator, settings: Settings) -> str | None:
     """Why `indicator` must stay inside, or None when third parties may see it. A URL is
     judged by its host (an IP or a name); an e-mail address by its domain."""
     target = lookup_target(indicator)
-    if target is not indicator:
-        return _own_reason(target, settings) or _own_reason(indicator, settings)
-    if indicator.kind is Kind.URL:
-        return "a URL whose host cannot be judged"
+    if indicator.kind in (Kind.URL, Kind.EMAIL):
+        return _own_reason(target, settings) if target is not indicator else "host not readable"
     return _own_reason(indicator, settings)
 
 

@@ -173,6 +173,8 @@ def test_values_flattens_what_sources_return() -> None:
     assert values({"k": "v"}) == ["k: v"]
     assert values(b"\xffraw") == ["\ufffdraw"]
     assert values(15169) == [15169]
+    assert values(0) == [0] and values(False) == []  # a zero is shown; False means nothing
+    assert values([0, 443]) == [0, 443]
 
 
 def test_field_caps_items_and_says_how_many_more() -> None:

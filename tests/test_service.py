@@ -55,6 +55,13 @@ async def test_a_domain_report_has_facts_statuses_and_pivots(
     assert report.results["asn"].status is Status.SKIPPED  # not for domains
     assert report.results["whois"].detail == "not enabled"
     assert {p.id for p in report.pivots} >= {"resolve", "name_servers"}
+
+
+async def test_a_report_as_json_has_the_designed_shape(
+    tmp_path: Path, dns_server: DnsServer
+) -> None:
+    async with Service(dns_only(tmp_path, dns_server)) as service:
+        report = await service.enrich(domain(QPDAR))
     out = report.to_json()
     assert list(out) == ["indicator", "risk", "facts", "sources", "pivots"]
     assert out["indicator"] == {"kind": "domain", "value": QPDAR, "defanged": "qpdar[.]pw"}

@@ -90,6 +90,16 @@ def _key(name: dns.name.Name | str) -> str:
     return str(name).rstrip(".").lower()
 
 
+def _frames(buffer: bytes) -> tuple[list[bytes], bytes]:
+    """The complete length-prefixed DNS messages at the start of `buffer`, and the rest."""
+    messages = []
+    while len(buffer) >= 2 and len(buffer) >= 2 + struct.unpack("!H", buffer[:2])[0]:
+        size = struct.unpack("!H", buffer[:2])[0]
+        messages.append(buffer[2 : 2 + size])
+        buffer = buffer[2 + size :]
+    return messages, buffer
+
+
 class DnsServer:
     """See the module docstring. Fault attributes may be changed at any time."""
 
@@ -249,18 +259,22 @@ class DnsServer:
                 if not chunk:
                     return
                 buffer += chunk
-                while len(buffer) >= 2 and len(buffer) >= 2 + struct.unpack("!H", buffer[:2])[0]:
-                    size = struct.unpack("!H", buffer[:2])[0]
-                    wire, buffer = buffer[2 : 2 + size], buffer[2 + size :]
-                    reply, delay = self.handle(wire, "tcp")
-                    if reply is None:
-                        continue
-                    if delay and self._stop.wait(delay):
-                        return
-                    try:
-                        conn.sendall(struct.pack("!H", len(reply)) + reply)
-                    except OSError:
-                        return
+                messages, buffer = _frames(buffer)
+                if not all(self._answer_tcp(conn, wire) for wire in messages):
+                    return
+
+    def _answer_tcp(self, conn: socket.socket, wire: bytes) -> bool:
+        """Answer one framed query; False when the connection is done for."""
+        reply, delay = self.handle(wire, "tcp")
+        if reply is None:
+            return True
+        if delay and self._stop.wait(delay):
+            return False
+        try:
+            conn.sendall(struct.pack("!H", len(reply)) + reply)
+        except OSError:
+            return False
+        return True
 
     # --- answers -------------------------------------------------------------------------
 
