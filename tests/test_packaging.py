@@ -39,9 +39,9 @@ def wheel_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The project's wheel, built from the checkout and unpacked as site-packages would hold
     it (its dependencies are this interpreter's)."""
     out = tmp_path_factory.mktemp("wheel")
+    build = ["wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(REPO)]
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
-        + ["-w", str(out), str(REPO)],
+        [sys.executable, "-m", "pip", *build],
         check=True,
         capture_output=True,
         timeout=300,
