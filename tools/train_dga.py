@@ -40,16 +40,17 @@ from enrichment.dga._features import (
     BOUNDARY_START,
     FEATURES,
     CharModel,
+    Matrix,
     Tables,
     features,
 )
-from enrichment.dga._model import FORMAT, Heads, Matrix, lexicon_from_ranks
+from enrichment.dga._model import FORMAT, Heads, lexicon_from_ranks
 from enrichment.dga._text import clean_label, domain_label
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path("/work/shared/data/dga")
 OUT = ROOT / "enrichment/dga/model.json"
-LEXICON_SIZE = 30_000
+LEXICON_SIZE = 20_000
 SHORT_WORDS = frozenset(
     {"a", "i", "an", "as", "at", "be", "by", "do", "go", "he", "if", "in", "is", "it", "me"}
     | {"my", "no", "of", "on", "or", "so", "to", "up", "us", "we"}
@@ -95,9 +96,9 @@ def lexicon_words() -> list[str]:
     return [w for w in words if w.isalpha() and (len(w) >= 3 or w in SHORT_WORDS)]
 
 
-def fit_char_model(labels: Iterable[str], order: int, min_top: int = 1) -> dict[str, Any]:
-    """Interpolated absolute discounting, stored in back-off form; top-order n-grams seen fewer
-    than `min_top` times are dropped (they fall back to the lower order)."""
+def fit_char_model(labels: Iterable[str], order: int, min_count: int = 1) -> dict[str, Any]:
+    """Interpolated absolute discounting, stored in back-off form; n-grams of 3 or more
+    characters seen fewer than `min_count` times are dropped (they back off to shorter ones)."""
     counts: Counter[str] = Counter()
     for label in labels:
         text = BOUNDARY_START * (order - 1) + label + BOUNDARY_END
@@ -117,13 +118,12 @@ def fit_char_model(labels: Iterable[str], order: int, min_top: int = 1) -> dict[
             memo[gram] = max(counts[gram] - DISCOUNT, 0) / n + DISCOUNT * kinds / n * lower
         return memo[gram]
 
-    kept = [g for g, n in counts.items() if len(g) < order or n >= min_top]
+    kept = sorted(g for g, n in counts.items() if len(g) < 3 or n >= min_count)
+    contexts = sorted({g[:-1] for g in kept})
     return {
         "order": order,
-        "logp": {g: round(math.log(prob(g)), 3) for g in sorted(kept)},
-        "backoff": {
-            h: round(math.log(DISCOUNT * types[h] / n), 3) for h, n in sorted(totals.items())
-        },
+        "logp": {g: round(math.log(prob(g)), 2) for g in kept},
+        "backoff": {h: round(math.log(DISCOUNT * types[h] / totals[h]), 2) for h in contexts},
     }
 
 
@@ -160,7 +160,7 @@ class Parts:
 
 def fit_parts(benign: Sequence[str], dga: Sequence[str], words: list[str]) -> Parts:
     return Parts(
-        fit_char_model(benign, 4, min_top=2),
+        fit_char_model(benign, 4, min_count=3),
         fit_char_model(dga, 2),
         benign_word_counts(benign, words),
         words,
@@ -168,17 +168,17 @@ def fit_parts(benign: Sequence[str], dga: Sequence[str], words: list[str]) -> Pa
 
 
 def matrix(labels: Sequence[str], tables: Tables) -> Matrix:
-    return np.array([features(label, tables) for label in labels], dtype=np.float64)
+    return features(labels, tables)
 
 
-def _fold_of(label: str, folds: int) -> int:
+def fold_of(label: str, folds: int) -> int:
     return zlib.crc32(label.encode()) % folds
 
 
 def crossfit_benign(benign: Sequence[str], dga: Sequence[str], words: list[str]) -> Matrix:
     """Benign features from parts fitted without the label, as held-out names would get."""
     rows = np.zeros((len(benign), len(FEATURES)))
-    fold = np.array([_fold_of(label, CROSS_FOLDS) for label in benign])
+    fold = np.array([fold_of(label, CROSS_FOLDS) for label in benign])
     dga_lm = fit_char_model(dga, 2)
     for k in range(CROSS_FOLDS):
         rest = [label for label, f in zip(benign, fold, strict=True) if f != k]

@@ -10,13 +10,20 @@ or common English that names avoid ("them", "indeed"): the word-pair signal.
 
 from __future__ import annotations
 
-import itertools
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+Matrix = npt.NDArray[np.float64]
 
 BOUNDARY_START = "^"
 BOUNDARY_END = "$"
-ALPHABET = 38  # a-z, 0-9, hyphen, end of label
+ALPHABET = 38  # what a label's next symbol can be: a-z, 0-9, hyphen, its end
+SYMBOLS = ALPHABET + 1  # and the start padding
+CODE = {char: i for i, char in enumerate("abcdefghijklmnopqrstuvwxyz0123456789-$^")}
 UNIFORM = math.log(1 / ALPHABET)
 VOWELS = frozenset("aeiouy")
 CONSONANTS = frozenset("bcdfghjklmnpqrstvwxz")
@@ -25,8 +32,8 @@ DIGITS = frozenset("0123456789")
 MIN_WORD = 3  # shorter lexicon entries glue segmentations together but count as no word
 
 FEATURES = (
-    "length", "log_length", "lm_mean", "lm_min", "lm_vs_uniform", "lm_surprising",
-    "dga_vs_benign", "digit_share", "has_digit", "digit_switches", "vowel_share",
+    "lm_mean", "lm_min", "lm_vs_uniform", "lm_surprising", "dga_vs_benign",
+    "length", "log_length", "digit_share", "has_digit", "digit_switches", "vowel_share",
     "consonant_run", "entropy", "distinct_share", "hex_only", "hyphens",
     "word_cover", "words", "segments", "all_words", "word_fit_sum", "word_fit_min",
     "word_fit_mean", "word_cost_mean",
@@ -41,21 +48,28 @@ class CharModel:
     logp: dict[str, float]
     backoff: dict[str, float]
 
-    def symbol_logps(self, label: str) -> list[float]:
-        """log P of each character of `label` and of its end, given the characters before."""
-        pad = BOUNDARY_START * (self.order - 1)
-        text = pad + label + BOUNDARY_END
-        return [self._logp(text[i - self.order + 1 : i + 1]) for i in range(len(pad), len(text))]
+    def dense(self) -> Matrix:
+        """log P(last symbol | the others) for every n-gram of the order, flat, back-off
+        resolved: entry ((a * 39 + b) * 39 + c) * 39 + d for order 4."""
+        table = np.full(SYMBOLS, UNIFORM + self.backoff.get("", 0.0))
+        table = self._seen(table, 1)
+        for k in range(2, self.order + 1):
+            weights = np.zeros((SYMBOLS,) * (k - 1))
+            for context, value in self.backoff.items():
+                if len(context) == k - 1:
+                    weights[_index(context)] = value
+            table = self._seen(weights[..., None] + table[None, ...], k)
+        return table.reshape(-1)
 
-    def _logp(self, gram: str) -> float:
-        penalty = 0.0
-        while gram:
-            value = self.logp.get(gram)
-            if value is not None:
-                return penalty + value
-            penalty += self.backoff.get(gram[:-1], 0.0)
-            gram = gram[1:]
-        return penalty + UNIFORM
+    def _seen(self, table: Matrix, k: int) -> Matrix:
+        for gram, value in self.logp.items():
+            if len(gram) == k:
+                table[_index(gram)] = value
+        return table
+
+
+def _index(gram: str) -> tuple[int, ...]:
+    return tuple(CODE[char] for char in gram)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,24 +87,21 @@ class Lexicon:
         """The cheapest split of `text` into lexicon words and single unknown characters."""
         size = len(text)
         best = [0.0] + [math.inf] * size
-        back = [0] * (size + 1)
+        back = list(range(-1, size))  # by default, one unknown character
+        unknown, prefixes, costs = self.unknown, self.prefixes, self.cost
         for start in range(size):
             base = best[start]
-            _relax(best, back, start + 1, base + self.unknown, start)
-            for end in range(start + 2, size + 1):
-                piece = text[start:end]
-                if piece not in self.prefixes:
-                    break
-                cost = self.cost.get(piece)
-                if cost is not None:
-                    _relax(best, back, end, base + cost, start)
+            if base + unknown < best[start + 1]:
+                best[start + 1] = base + unknown
+                back[start + 1] = start
+            end = start + 2
+            while end <= size and text[start:end] in prefixes:
+                cost = costs.get(text[start:end])
+                if cost is not None and base + cost < best[end]:
+                    best[end] = base + cost
+                    back[end] = start
+                end += 1
         return _walk_back(text, back)
-
-
-def _relax(best: list[float], back: list[int], end: int, value: float, start: int) -> None:
-    if value < best[end]:
-        best[end] = value
-        back[end] = start
 
 
 def _walk_back(text: str, back: list[int]) -> list[str]:
@@ -102,65 +113,106 @@ def _walk_back(text: str, back: list[int]) -> list[str]:
     return pieces[::-1]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Tables:
-    """Everything `features` reads."""
+    """Everything `features` reads; the character models as dense back-off-resolved tables."""
 
     benign: CharModel
     generated: CharModel
     lexicon: Lexicon
+    benign_dense: Matrix = field(init=False, repr=False)
+    generated_dense: Matrix = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "benign_dense", self.benign.dense())
+        object.__setattr__(self, "generated_dense", self.generated.dense())
 
 
-def features(label: str, tables: Tables) -> list[float]:
-    """The feature vector of a non-empty label of a-z, 0-9 and hyphens (order: FEATURES)."""
-    return _char_model_features(label, tables) + _shape(label) + _word_features(label, tables)
+_PAD = 3  # start symbols before a label, for the 4-gram model
+_VOWEL = np.array([c in VOWELS for c in CODE], dtype=bool)
+_CONSONANT = np.array([c in CONSONANTS for c in CODE], dtype=bool)
+_DIGIT = np.array([c in DIGITS for c in CODE], dtype=bool)
+_HEX = np.array([c in HEX for c in CODE], dtype=bool)
+_TO_CODE = bytes.maketrans("".join(CODE).encode("ascii"), bytes(range(SYMBOLS)))
 
 
-def _char_model_features(label: str, tables: Tables) -> list[float]:
-    logps = tables.benign.symbol_logps(label)
-    generated = tables.generated.symbol_logps(label)
-    count = len(logps)
-    total = sum(logps)
-    return [
-        total / count,
-        min(logps),
-        total - count * UNIFORM,
-        sum(1 for value in logps if value < UNIFORM) / count,
-        (sum(generated) - total) / count,
-    ]
+def features(labels: Sequence[str], tables: Tables) -> Matrix:
+    """One row per non-empty label of a-z, 0-9 and hyphens (columns: FEATURES)."""
+    codes, inside = _encode(labels)
+    words = np.array([_word_features(label, tables.lexicon) for label in labels])
+    return np.column_stack(
+        [_char_model_features(codes, inside, tables), _shape(codes, inside), words]
+    )
 
 
-def _shape(label: str) -> list[float]:
-    size = len(label)
-    digits = sum(1 for char in label if char in DIGITS)
-    switches = sum(1 for a, b in itertools.pairwise(label) if (a in DIGITS) != (b in DIGITS))
-    counts = [label.count(char) for char in set(label)]
-    entropy = -sum(n / size * math.log(n / size) for n in counts)
-    return [
-        float(size),
-        math.log(size),
-        digits / size,
-        float(digits > 0),
-        float(switches),
-        sum(1 for char in label if char in VOWELS) / size,
-        float(_longest_run(label, CONSONANTS)),
-        entropy,
-        len(counts) / size,
-        float(size >= 6 and set(label) <= HEX),
-        float(label.count("-")),
-    ]
+def _encode(labels: Sequence[str]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """Symbol codes, `^^^label$` padded with `$`, and which positions hold the label."""
+    width = _PAD + max(len(label) for label in labels) + 1
+    text = "".join((BOUNDARY_START * _PAD + label).ljust(width, BOUNDARY_END) for label in labels)
+    raw = np.frombuffer(text.encode("ascii").translate(_TO_CODE), dtype=np.uint8)
+    codes = raw.reshape(len(labels), width).astype(np.int64)
+    lengths = np.array([len(label) for label in labels])
+    positions = np.arange(width) - _PAD
+    return codes, (positions >= 0) & (positions < lengths[:, None])
 
 
-def _longest_run(label: str, members: frozenset[str]) -> int:
-    longest = current = 0
-    for char in label:
-        current = current + 1 if char in members else 0
-        longest = max(longest, current)
-    return longest
+def _char_model_features(
+    codes: npt.NDArray[np.int64], inside: npt.NDArray[np.bool_], tables: Tables
+) -> Matrix:
+    ends = np.zeros_like(inside)
+    ends[np.arange(len(codes)), inside.sum(1) + _PAD] = True
+    scored = (inside | ends)[:, _PAD:]  # column j: the n-gram ending at position j + 3
+    four = ((codes[:, :-3] * SYMBOLS + codes[:, 1:-2]) * SYMBOLS + codes[:, 2:-1]) * SYMBOLS
+    logps = np.where(scored, tables.benign_dense[four + codes[:, 3:]], 0.0)
+    two = codes[:, 2:-1] * SYMBOLS + codes[:, 3:]
+    generated = np.where(scored, tables.generated_dense[two], 0.0)
+    count = scored.sum(1)
+    total = logps.sum(1)
+    return np.column_stack(
+        [
+            total / count,
+            np.where(scored, logps, np.inf).min(1),
+            total - count * UNIFORM,
+            (scored & (logps < UNIFORM)).sum(1) / count,
+            (generated.sum(1) - total) / count,
+        ]
+    )
 
 
-def _word_features(label: str, tables: Tables) -> list[float]:
-    lexicon = tables.lexicon
+def _shape(codes: npt.NDArray[np.int64], inside: npt.NDArray[np.bool_]) -> Matrix:
+    size = inside.sum(1)
+    digit = _DIGIT[codes] & inside
+    digits = digit.sum(1)
+    switches = (digit[:, 1:] != digit[:, :-1]) & inside[:, 1:] & inside[:, :-1]
+    counts = np.zeros((len(codes), SYMBOLS))
+    rows = np.broadcast_to(np.arange(len(codes))[:, None], codes.shape)
+    np.add.at(counts, (rows[inside], codes[inside]), 1.0)
+    share = counts / size[:, None]
+    entropy = -(share * np.log(np.where(share > 0, share, 1.0))).sum(1)
+    return np.column_stack(
+        [
+            size,
+            np.log(size),
+            digits / size,
+            digits > 0,
+            switches.sum(1),
+            (_VOWEL[codes] & inside).sum(1) / size,
+            _longest_run(_CONSONANT[codes] & inside),
+            entropy,
+            (counts > 0).sum(1) / size,
+            (size >= 6) & ((_HEX[codes] | ~inside).all(1)),
+            counts[:, CODE["-"]],
+        ]
+    ).astype(np.float64)
+
+
+def _longest_run(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
+    running = np.cumsum(mask, axis=1)
+    reset = np.maximum.accumulate(np.where(mask, 0, running), axis=1)
+    return np.asarray((running - reset).max(1), dtype=np.int64)
+
+
+def _word_features(label: str, lexicon: Lexicon) -> list[float]:
     pieces = [piece for part in label.split("-") if part for piece in lexicon.segment(part)]
     words = [piece for piece in pieces if len(piece) >= MIN_WORD and piece in lexicon.cost]
     covered = sum(len(piece) for piece in pieces if piece in lexicon.cost)

@@ -15,12 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
-from enrichment.dga._features import FEATURES, CharModel, Lexicon, Tables, features
+from enrichment.dga._features import FEATURES, CharModel, Lexicon, Matrix, Tables, features
 
 FORMAT = "pivot-dga/1"
-Matrix = npt.NDArray[np.float64]
 
 
 class ModelError(ValueError):
@@ -61,8 +59,7 @@ class Model:
         """Scores of clean labels (non-empty, a-z 0-9 hyphen), in order."""
         if not labels:
             return []
-        rows = np.array([features(label, self.tables) for label in labels], dtype=np.float64)
-        return [float(x) for x in self.heads.scores(rows)]
+        return [float(x) for x in self.heads.scores(features(labels, self.tables))]
 
 
 def load(path: Path) -> Model:
