@@ -30,10 +30,10 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from enrichment.dga import load_model, score_lines
-from tools.train_dga import (
+from train_dga import (
     DATA,
     Data,
     fit,
@@ -43,6 +43,8 @@ from tools.train_dga import (
     looks_generated,
     matrix,
 )
+
+from enrichment.dga import load_model, score_lines
 
 FOLDS = 6
 DICTIONARY = ("nymaim2", "rovnix", "suppobox")

@@ -26,7 +26,7 @@ import sys
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -99,32 +99,48 @@ def lexicon_words() -> list[str]:
 def fit_char_model(labels: Iterable[str], order: int, min_count: int = 1) -> dict[str, Any]:
     """Interpolated absolute discounting, stored in back-off form; n-grams of 3 or more
     characters seen fewer than `min_count` times are dropped (they back off to shorter ones)."""
-    counts: Counter[str] = Counter()
-    for label in labels:
-        text = BOUNDARY_START * (order - 1) + label + BOUNDARY_END
-        for end in range(order, len(text) + 1):
-            counts.update(text[end - k : end] for k in range(1, order + 1))
+    counts = _gram_counts(labels, order)
     totals: Counter[str] = Counter()
     types: Counter[str] = Counter()
     for gram, n in counts.items():
         totals[gram[:-1]] += n
         types[gram[:-1]] += 1
-    memo: dict[str, float] = {}
-
-    def prob(gram: str) -> float:
-        if gram not in memo:
-            lower = prob(gram[1:]) if len(gram) > 1 else 1.0 / ALPHABET
-            n, kinds = totals[gram[:-1]], types[gram[:-1]]
-            memo[gram] = max(counts[gram] - DISCOUNT, 0) / n + DISCOUNT * kinds / n * lower
-        return memo[gram]
-
     kept = sorted(g for g, n in counts.items() if len(g) < 3 or n >= min_count)
-    contexts = sorted({g[:-1] for g in kept})
+    prob = _Interpolated(counts, totals, types)
     return {
         "order": order,
         "logp": {g: round(math.log(prob(g)), 2) for g in kept},
-        "backoff": {h: round(math.log(DISCOUNT * types[h] / totals[h]), 2) for h in contexts},
+        "backoff": {
+            h: round(math.log(DISCOUNT * types[h] / totals[h]), 2) for h in {g[:-1] for g in kept}
+        },
     }
+
+
+def _gram_counts(labels: Iterable[str], order: int) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for label in labels:
+        text = BOUNDARY_START * (order - 1) + label + BOUNDARY_END
+        for end in range(order, len(text) + 1):
+            counts.update(text[end - k : end] for k in range(1, order + 1))
+    return counts
+
+
+@dataclass
+class _Interpolated:
+    """P(last symbol | the others) with absolute discounting, interpolated with shorter grams."""
+
+    counts: Counter[str]
+    totals: Counter[str]
+    types: Counter[str]
+    memo: dict[str, float] = field(default_factory=dict)
+
+    def __call__(self, gram: str) -> float:
+        if gram not in self.memo:
+            lower = self(gram[1:]) if len(gram) > 1 else 1.0 / ALPHABET
+            n, kinds = self.totals[gram[:-1]], self.types[gram[:-1]]
+            share = max(self.counts[gram] - DISCOUNT, 0) / n
+            self.memo[gram] = share + DISCOUNT * kinds / n * lower
+        return self.memo[gram]
 
 
 def char_model(raw: dict[str, Any]) -> CharModel:
@@ -194,7 +210,7 @@ def looks_generated(row: Matrix) -> bool:
     model than random characters."""
     f = dict(zip(FEATURES, row.tolist(), strict=True))
     letters = f["length"] * (1 - f["digit_share"]) - f["hyphens"]
-    return (
+    return bool(
         (f["hex_only"] > 0 and f["length"] >= 8 and f["has_digit"] > 0)
         or (f["length"] >= 10 and f["digit_switches"] >= 3)
         or (letters >= 7 and f["vowel_share"] == 0)
@@ -269,7 +285,7 @@ def fit_heads(x: Matrix, y: Matrix, w: Matrix) -> Heads:
 
 def balanced(benign_w: Matrix, n_dga: int) -> Matrix:
     """Both sides weigh the same in total."""
-    return np.r_[benign_w * n_dga / benign_w.sum(), np.ones(n_dga)]
+    return np.concatenate([benign_w * n_dga / benign_w.sum(), np.ones(n_dga)])
 
 
 def out_of_fold(xb: Matrix, xd: Matrix, wb: Matrix, folds: int = 4) -> Matrix:

@@ -83,6 +83,10 @@ class Lexicon:
     unknown: float  # cost of one character that starts no word
     fit: dict[str, float]
 
+    def pieces(self, label: str) -> list[str]:
+        """The segments of each hyphen-separated part of `label`, in order."""
+        return [piece for part in label.split("-") if part for piece in self.segment(part)]
+
     def segment(self, text: str) -> list[str]:
         """The cheapest split of `text` into lexicon words and single unknown characters."""
         size = len(text)
@@ -213,12 +217,10 @@ def _longest_run(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
 
 
 def _word_features(label: str, lexicon: Lexicon) -> list[float]:
-    pieces = [piece for part in label.split("-") if part for piece in lexicon.segment(part)]
+    pieces = lexicon.pieces(label)
     words = [piece for piece in pieces if len(piece) >= MIN_WORD and piece in lexicon.cost]
-    covered = sum(len(piece) for piece in pieces if piece in lexicon.cost)
+    cover = sum(len(piece) for piece in pieces if piece in lexicon.cost) / len(label)
     fits = [lexicon.fit.get(word, 0.0) for word in words] or [0.0]
-    costs = [lexicon.cost[word] for word in words] or [0.0]
-    cover = covered / len(label)
     return [
         cover,
         float(len(words)),
@@ -227,5 +229,9 @@ def _word_features(label: str, lexicon: Lexicon) -> list[float]:
         sum(fits),
         min(fits),
         sum(fits) / len(fits),
-        sum(costs) / len(costs),
+        _mean([lexicon.cost[word] for word in words]),
     ]
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else 0.0

@@ -39,9 +39,11 @@ class Heads:
     linear_b: float
 
     def scores(self, rows: Matrix) -> Matrix:
+        # element-wise products summed per row, not BLAS: a label scores the same in any batch
         z = (rows - self.mean) / self.scale
-        network = np.tanh(z @ self.hidden_w + self.hidden_b) @ self.out_w + self.out_b
-        linear = z @ self.linear_w + self.linear_b
+        hidden = np.tanh((z[:, :, None] * self.hidden_w).sum(axis=1) + self.hidden_b)
+        network = (hidden * self.out_w).sum(axis=1) + self.out_b
+        linear = (z * self.linear_w).sum(axis=1) + self.linear_b
         return _sigmoid(np.maximum(network, linear))
 
 
