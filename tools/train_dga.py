@@ -111,7 +111,8 @@ def fit_char_model(labels: Iterable[str], order: int, min_count: int = 1) -> dic
         "order": order,
         "logp": {g: round(math.log(prob(g)), 2) for g in kept},
         "backoff": {
-            h: round(math.log(DISCOUNT * types[h] / totals[h]), 2) for h in {g[:-1] for g in kept}
+            h: round(math.log(DISCOUNT * types[h] / totals[h]), 2)
+            for h in sorted({g[:-1] for g in kept})
         },
     }
 

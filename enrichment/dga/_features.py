@@ -72,16 +72,20 @@ def _index(gram: str) -> tuple[int, ...]:
     return tuple(CODE[char] for char in gram)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Lexicon:
     """Word costs for segmentation (-log of a Zipf probability by rank) and each word's fit
     with benign names: log((count in benign segmentations + 1) / (count expected from its
     English frequency + 1))."""
 
     cost: dict[str, float]
-    prefixes: frozenset[str]
     unknown: float  # cost of one character that starts no word
     fit: dict[str, float]
+    prefixes: dict[str, float] = field(init=False, repr=False)  # word cost, inf for non-words
+
+    def __post_init__(self) -> None:
+        table = {word[:end]: math.inf for word in self.cost for end in range(2, len(word))}
+        object.__setattr__(self, "prefixes", table | self.cost)
 
     def pieces(self, label: str) -> list[str]:
         """The segments of each hyphen-separated part of `label`, in order."""
@@ -92,19 +96,19 @@ class Lexicon:
         size = len(text)
         best = [0.0] + [math.inf] * size
         back = list(range(-1, size))  # by default, one unknown character
-        unknown, prefixes, costs = self.unknown, self.prefixes, self.cost
+        unknown, prefixes = self.unknown, self.prefixes
         for start in range(size):
             base = best[start]
             if base + unknown < best[start + 1]:
                 best[start + 1] = base + unknown
                 back[start + 1] = start
-            end = start + 2
-            while end <= size and text[start:end] in prefixes:
-                cost = costs.get(text[start:end])
-                if cost is not None and base + cost < best[end]:
+            for end in range(start + 2, size + 1):
+                cost = prefixes.get(text[start:end])
+                if cost is None:
+                    break
+                if base + cost < best[end]:
                     best[end] = base + cost
                     back[end] = start
-                end += 1
         return _walk_back(text, back)
 
 
@@ -188,9 +192,8 @@ def _shape(codes: npt.NDArray[np.int64], inside: npt.NDArray[np.bool_]) -> Matri
     digit = _DIGIT[codes] & inside
     digits = digit.sum(1)
     switches = (digit[:, 1:] != digit[:, :-1]) & inside[:, 1:] & inside[:, :-1]
-    counts = np.zeros((len(codes), SYMBOLS))
-    rows = np.broadcast_to(np.arange(len(codes))[:, None], codes.shape)
-    np.add.at(counts, (rows[inside], codes[inside]), 1.0)
+    cells = (np.arange(len(codes))[:, None] * SYMBOLS + codes)[inside]
+    counts = np.bincount(cells, minlength=len(codes) * SYMBOLS).reshape(-1, SYMBOLS)
     share = counts / size[:, None]
     entropy = -(share * np.log(np.where(share > 0, share, 1.0))).sum(1)
     return np.column_stack(
@@ -218,20 +221,26 @@ def _longest_run(mask: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
 
 def _word_features(label: str, lexicon: Lexicon) -> list[float]:
     pieces = lexicon.pieces(label)
-    words = [piece for piece in pieces if len(piece) >= MIN_WORD and piece in lexicon.cost]
-    cover = sum(len(piece) for piece in pieces if piece in lexicon.cost) / len(label)
-    fits = [lexicon.fit.get(word, 0.0) for word in words] or [0.0]
+    covered = 0
+    fits: list[float] = []
+    costs: list[float] = []
+    for piece in pieces:
+        cost = lexicon.cost.get(piece)
+        if cost is None:
+            continue
+        covered += len(piece)
+        if len(piece) >= MIN_WORD:
+            costs.append(cost)
+            fits.append(lexicon.fit[piece])
+    cover = covered / len(label)
+    fit_sum = sum(fits)
     return [
         cover,
-        float(len(words)),
+        float(len(costs)),
         float(len(pieces)),
-        float(cover == 1.0 and len(words) >= 2),
-        sum(fits),
-        min(fits),
-        sum(fits) / len(fits),
-        _mean([lexicon.cost[word] for word in words]),
+        float(cover == 1.0 and len(costs) >= 2),
+        fit_sum,
+        min(fits, default=0.0),
+        fit_sum / len(fits) if fits else 0.0,
+        sum(costs) / len(costs) if costs else 0.0,
     ]
-
-
-def _mean(values: list[float]) -> float:
-    return sum(values) / len(values) if values else 0.0

@@ -19,6 +19,7 @@ import numpy as np
 from enrichment.dga._features import FEATURES, CharModel, Lexicon, Matrix, Tables, features
 
 FORMAT = "pivot-dga/1"
+CHUNK = 2048  # labels per NumPy batch: bounded memory, still fast
 
 
 class ModelError(ValueError):
@@ -59,9 +60,11 @@ class Model:
 
     def score_labels(self, labels: Sequence[str]) -> list[float]:
         """Scores of clean labels (non-empty, a-z 0-9 hyphen), in order."""
-        if not labels:
-            return []
-        return [float(x) for x in self.heads.scores(features(labels, self.tables))]
+        scores: list[float] = []
+        for start in range(0, len(labels), CHUNK):
+            rows = features(labels[start : start + CHUNK], self.tables)
+            scores.extend(float(x) for x in self.heads.scores(rows))
+        return scores
 
 
 def load(path: Path) -> Model:
@@ -116,8 +119,7 @@ def lexicon_from_ranks(words: Sequence[str], benign: dict[str, int], total: int)
         cost[word] = math.log(rank * scale)
         expected = total / (rank * harmonic)
         fit[word] = math.log((benign.get(word, 0) + 1) / (expected + 1))
-    prefixes = frozenset(word[:end] for word in cost for end in range(1, len(word) + 1))
-    return Lexicon(cost, prefixes, math.log(len(words) * scale) + 3.0, fit)
+    return Lexicon(cost, math.log(len(words) * scale) + 3.0, fit)
 
 
 def _heads(raw: Any) -> Heads:
