@@ -1,0 +1,143 @@
+"""The shipped DGA model: loads, scores sanely, handles any input line. Names here are invented."""
+
+from __future__ import annotations
+
+import json
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from enrichment.dga import (
+    MODEL_PATH,
+    ModelError,
+    load_model,
+    score_domain,
+    score_label,
+    score_lines,
+    thresholds,
+)
+
+RANDOM = ["xkqzvbwtrplmh", "qjxwzvkdtfpyr", "zzkxqbwvmrtn", "vbqxjkzwtlfg", "hgqwxzkvbtrs"]
+HEXISH = ["a8f3c9e1d2b4f607", "9c4e1b7a3f5d2e8c0b1a", "e3b0c44298fc1c14"]
+ORDINARY = ["google", "wikipedia", "bankofamerica", "stackoverflow", "weatherchannel"]
+
+
+def test_the_shipped_model_loads_with_thresholds() -> None:
+    model = load_model()
+    assert model.score_labels([]) == []
+    cuts = thresholds()
+    assert 0 < cuts["fpr_1pct"] <= cuts["fpr_0.1pct"] < 1
+
+
+def test_scores_are_deterministic_and_in_range() -> None:
+    labels = RANDOM + HEXISH + ORDINARY + ["a", "ab", "x-y", "0", "-"]
+    first = [score_label(label) for label in labels]
+    assert first == [score_label(label) for label in labels]
+    assert all(0.0 <= score <= 1.0 for score in first)
+
+
+def test_random_consonant_strings_outrank_ordinary_names() -> None:
+    assert min(score_label(label) for label in RANDOM) > 0.9
+    assert max(score_label(label) for label in ORDINARY) < 0.5
+    assert min(map(score_label, RANDOM)) > max(map(score_label, ORDINARY))
+
+
+def test_long_hex_outranks_ordinary_names() -> None:
+    assert min(map(score_label, HEXISH)) > max(map(score_label, ORDINARY))
+
+
+def test_common_words_that_names_avoid_look_more_generated_than_brand_pairs() -> None:
+    # glued pairs of everyday words (suppobox's style) against service-like compounds
+    odd_pairs = ["whetherbelow", "thoughtdoes", "againstperhaps"]
+    service_pairs = ["cloudstorage", "onlinebanking", "newsportal"]
+    assert min(map(score_label, odd_pairs)) > max(map(score_label, service_pairs))
+
+
+def test_short_labels_are_never_confident() -> None:
+    assert all(score_label(label) <= 0.5 for label in ("qxz", "zq9k", "x", "kq"))
+
+
+def test_score_domain_scores_the_registrable_label() -> None:
+    assert score_domain("www.example.com") == score_domain("example.com")
+    assert score_domain("EXAMPLE.COM.") == score_label("example")
+    assert score_domain("xkqzvbwtrplmh.ddns.net") == score_label("xkqzvbwtrplmh")
+    assert score_domain("a.b.c.xkqzvbwtrplmh.co.uk") == score_label("xkqzvbwtrplmh")
+    assert score_domain("qxkzvbwtrplmh.bazar") == score_label("qxkzvbwtrplmh")
+
+
+@pytest.mark.parametrize("name", ["", "example", "1.2.3.4", "two words.com", "com", "\x00.com"])
+def test_score_domain_is_none_for_non_domains(name: str) -> None:
+    assert score_domain(name) is None
+
+
+def test_score_lines_keeps_one_number_per_line() -> None:
+    lines = [
+        "",
+        "   ",
+        "\t\n",
+        "xkqzvbwtrplmh[.]com",
+        "hxxps://xkqzvbwtrplmh[.]com/path?q=1",
+        "user@xkqzvbwtrplmh.com",
+        "xkqzvbwtrplmh",
+        "bücher.de",
+        "xn--bcher-kva.de",
+        "пример.рф",
+        "例え.jp",
+        "a\x00b.com",
+        "two words",
+        "💥💥💥",
+        "...",
+        "x" * 100_000,
+        "a." * 50_000,
+    ]
+    scores = score_lines(lines)
+    assert len(scores) == len(lines)
+    assert all(0.0 <= score <= 1.0 for score in scores)
+    assert scores[0] == scores[1] == scores[2] == 0.0
+    assert scores[3] == scores[4] == scores[5] == scores[6] == score_label("xkqzvbwtrplmh")
+    assert scores[7] == scores[8] == score_label("bucher")
+    assert scores[9] == scores[10] == 0.0  # no Latin letters: no opinion
+    assert scores[11:] == [0.0] * (len(lines) - 11)
+
+
+def test_score_lines_on_a_large_line_stays_small() -> None:
+    tracemalloc.start()
+    try:
+        scores = score_lines(["qxkzv" * 200_000, "example.com"])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert scores[0] == 0.0 and len(scores) == 2
+    assert peak < 20_000_000
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=80), max_size=5))
+def test_score_lines_never_raises(lines: list[str]) -> None:
+    scores = score_lines(lines)
+    assert len(scores) == len(lines)
+    assert all(0.0 <= score <= 1.0 for score in scores)
+
+
+def test_a_corrupt_model_file_fails_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "model.json"
+    path.write_text("{not json", encoding="utf-8")
+    with pytest.raises(ModelError, match="cannot read DGA model"):
+        load_model(path)
+
+
+def test_a_model_with_a_wrong_shape_fails_clearly(tmp_path: Path) -> None:
+    raw = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    raw["heads"]["hidden_w"] = raw["heads"]["hidden_w"][:-1]
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    with pytest.raises(ModelError, match="corrupt DGA model"):
+        load_model(path)
+
+
+def test_a_missing_model_file_fails_clearly(tmp_path: Path) -> None:
+    with pytest.raises(ModelError):
+        load_model(tmp_path / "absent.json")
