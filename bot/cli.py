@@ -45,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     pivot.add_argument("--follow", metavar="ID", help="run pivot ID offered on the card")
     pivot.add_argument("--page", type=int, default=1, metavar="N", help="page of --follow")
     sub.add_parser("extract", help="indicators in stdin, one JSON object per line")
+    sub.add_parser("dga", help="names on stdin, one number in [0, 1] per line: how generated")
     rdap = sub.add_parser("rdap-refresh", help="download IANA's RDAP bootstrap files")
     rdap.add_argument("--dir", help="where to write them (default: the packaged copy)")
     return parser
@@ -106,6 +107,24 @@ def read_stdin() -> str:
 def _extract(_args: argparse.Namespace) -> int:
     for indicator in extract_indicators(read_stdin()):
         _write(json.dumps(indicator.to_json(), ensure_ascii=False))
+    sys.stdout.flush()
+    return 0
+
+
+DGA_BATCH = 10_000
+
+
+def _dga(_args: argparse.Namespace) -> int:
+    """One score per input line, empty and junk lines included (they score 0)."""
+    from enrichment.dga import score_lines
+
+    text = read_stdin()
+    lines = text.split("\n")
+    if text.endswith("\n"):
+        lines.pop()
+    for start in range(0, len(lines), DGA_BATCH):
+        batch = [line.rstrip("\r") for line in lines[start : start + DGA_BATCH]]
+        sys.stdout.write("".join(f"{score:.4f}\n" for score in score_lines(batch)))
     sys.stdout.flush()
     return 0
 
@@ -191,5 +210,6 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "shell": _shell,
     "pivot": _pivot,
     "extract": _extract,
+    "dga": _dga,
     "rdap-refresh": _rdap_refresh,
 }

@@ -161,3 +161,26 @@ def test_pivot_json_for_a_domain_an_ipv4_and_an_ipv6_with_every_source(
         "US",
         "ipv6",
     )
+
+
+def test_dga_prints_one_score_per_input_line_whatever_the_line_holds() -> None:
+    lines = [
+        "xjwqzkvbrtplmhd.com",
+        "",
+        "   ",
+        "wikipedia.org",
+        "qpdar[.]pw",
+        "bücher.example",
+        "\u2028line separator inside\u2028",
+        "\x00\x01 junk with spaces",
+        "a" * 5000,
+    ]
+    data = ("\r\n".join(lines[:3]) + "\n" + "\n".join(lines[3:]) + "\n").encode() + b"\xff\n"
+    out = run(["dga"], data)
+    assert out.returncode == 0, out.stderr
+    scores = [float(s) for s in out.stdout.decode().splitlines()]
+    assert len(scores) == len(lines) + 1
+    assert all(0.0 <= s <= 1.0 for s in scores)
+    assert scores[0] > 0.9 > scores[3]
+    assert scores[1] == scores[2] == scores[7] == 0.0
+    assert b"not valid UTF-8" in out.stderr
