@@ -31,7 +31,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.app import Identity, build_app, make_client
 from bot.console import payloads
-from bot.console.fake_slack import FakeSlack
 from bot.server import PATH, start_http
 from bot.settings import SlackSettings
 from bot.state import open_state
@@ -39,6 +38,7 @@ from enrichment.model import Indicator, PivotPage, Report, SourceResult, Status
 from enrichment.service import Service
 from enrichment.settings import Settings
 from tests.servers.dns_server import DEFAULT_ZONE, DnsServer
+from tests.servers.slack_api import RecordingSlack
 
 SECRET = "bench-signing-secret"
 CHANNEL, USER = "CBENCH", "UBENCH"
@@ -122,7 +122,7 @@ async def _fire(port: int, requests: list[bytes]) -> list[float]:
     return list(await asyncio.gather(*(one(c, r) for c, r in zip(conns, requests, strict=True))))
 
 
-def _commands(fake: FakeSlack, n: int, tag: str) -> list[bytes]:
+def _commands(fake: RecordingSlack, n: int, tag: str) -> list[bytes]:
     url = fake.response_url(CHANNEL, USER)
     bodies = [
         payloads.slash_command(f"{tag}{i}.qpdar[.]pw", channel=CHANNEL, user=USER, response_url=url)
@@ -131,7 +131,7 @@ def _commands(fake: FakeSlack, n: int, tag: str) -> list[bytes]:
     return [_raw(b, payloads.FORM) for b in bodies]
 
 
-def _messages(fake: FakeSlack, n: int) -> tuple[list[bytes], list[str]]:
+def _messages(fake: RecordingSlack, n: int) -> tuple[list[bytes], list[str]]:
     """n message events, every fourth delivered twice (the second as Slack's retry)."""
     posts = [
         fake.user_message(CHANNEL, f"seen m{i}.qpdar[.]pw in the logs", USER) for i in range(n)
@@ -146,7 +146,7 @@ def _messages(fake: FakeSlack, n: int) -> tuple[list[bytes], list[str]]:
     return requests, [p.ts for p in posts]
 
 
-def _wait(fake: FakeSlack, done: Callable[[], bool], what: str) -> None:
+def _wait(fake: RecordingSlack, done: Callable[[], bool], what: str) -> None:
     if not fake.wait(done, timeout=120):
         raise SystemExit(f"timed out waiting for {what}")
 
@@ -166,7 +166,7 @@ def _row(name: str, values: list[float], note: str = "") -> str:
     )
 
 
-async def _run(args: argparse.Namespace, port: int, fake: FakeSlack) -> None:
+async def _run(args: argparse.Namespace, port: int, fake: RecordingSlack) -> None:
     await _fire(port, _commands(fake, 5, "warm"))  # first requests pay for imports and pools
     _wait(fake, lambda: len(fake.calls_to("chat.update")) >= 5, "warm-up cards")
     fake.calls.clear()
@@ -202,7 +202,11 @@ def main() -> int:
     parser.add_argument("--fake-service", action="store_true", help="in-memory enrichment")
     args = parser.parse_args()
     ctx = multiprocessing.get_context("spawn")
-    with FakeSlack() as fake, DnsServer(DEFAULT_ZONE) as dns, tempfile.TemporaryDirectory() as data:
+    with (
+        RecordingSlack() as fake,
+        DnsServer(DEFAULT_ZONE) as dns,
+        tempfile.TemporaryDirectory() as data,
+    ):
         parent, child = ctx.Pipe()
         proc = ctx.Process(
             target=_child, args=(fake.api_url, dns.address, data, args.fake_service, child)

@@ -23,7 +23,7 @@ import httpx
 
 from bot.app import Bot, Identity, build_app, make_client
 from bot.console import payloads
-from bot.console.fake_slack import FakeSlack, Posted
+from bot.console.fake_slack import Posted
 from bot.server import PATH, start_http
 from bot.settings import SlackSettings
 from bot.state import Store, open_state
@@ -38,6 +38,7 @@ from enrichment.model import (
     SourceResult,
     Status,
 )
+from tests.servers.slack_api import RecordingSlack
 
 SECRET = "test-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-CANARY-bot-token-5f1e2d"
@@ -91,13 +92,13 @@ def button(posted: Posted, action_prefix: str) -> dict[str, Any]:
     return matches[0]
 
 
-def everything_posted(fake: FakeSlack) -> str:
+def everything_posted(fake: RecordingSlack) -> str:
     """Every byte the bot sent to Slack (API calls and response URLs), as one string."""
     return "\n".join(json.dumps(c.body, ensure_ascii=False) for c in fake.calls)
 
 
 class SlackHarness:
-    """The bot served over HTTP on 127.0.0.1:0, signed by SECRET, talking to a FakeSlack."""
+    """The bot served over HTTP on 127.0.0.1:0, signed by SECRET, talking to a RecordingSlack."""
 
     def __init__(
         self,
@@ -110,7 +111,7 @@ class SlackHarness:
         self.service = service
         self.state_dir = tempfile.mkdtemp(prefix="pivot-state-") if state is None else None
         self.state = state or open_state(Path(self.state_dir or "."))
-        self.fake = FakeSlack()
+        self.fake = RecordingSlack()
         self.base_settings = settings or SlackSettings()
         self.identity = identity
 

@@ -22,10 +22,10 @@ from aiohttp import WSMsgType, web
 from bot import cli, server
 from bot.app import Identity, build_app, make_client
 from bot.console import payloads
-from bot.console.fake_slack import FakeSlack
 from bot.settings import SlackSettings
 from enrichment.stores import MemoryStore
 from tests.servers.dns_server import QPDAR_IP, DnsServer
+from tests.servers.slack_api import RecordingSlack
 from tests.slack_helpers import SECRET, FakeService
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,8 +33,8 @@ SERVING = re.compile(r"serving Slack over HTTP on [\d.]+:(\d+)/slack/events")
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as running:
+def fake() -> Iterator[RecordingSlack]:
+    with RecordingSlack() as running:
         yield running
 
 
@@ -45,7 +45,7 @@ def _lines(stream: object, into: queue.Queue[str]) -> None:
 
 @pytest.mark.parametrize("args", [["serve"], []])
 def test_serves_http_until_sigterm(
-    args: list[str], fake: FakeSlack, dns_server: DnsServer, tmp_path: Path
+    args: list[str], fake: RecordingSlack, dns_server: DnsServer, tmp_path: Path
 ) -> None:
     host, port = dns_server.address
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PIVOT_"))}
@@ -142,7 +142,7 @@ class SocketModeSlack:
         return ws
 
 
-async def test_socket_mode_acks_envelopes_and_answers(fake: FakeSlack, tmp_path: Path) -> None:
+async def test_socket_mode_acks_envelopes_and_answers(fake: RecordingSlack, tmp_path: Path) -> None:
     command = payloads.slash_command(
         "qpdar[.]pw", channel="C1", user="U1", response_url=fake.response_url("C1", "U1")
     )

@@ -1,11 +1,10 @@
-"""A recording fake of Slack's Web API: a real HTTP server on 127.0.0.1, in a thread.
+"""An in-process fake of Slack's Web API: a real HTTP server on 127.0.0.1, in a thread.
 
-The console renders from it and the tests assert on it. It answers the methods the bot uses
-(auth.test, chat.postMessage/update/postEphemeral, reactions.add, conversations.info, the
-three steps of files_upload_v2, apps.connections.open when given a `socket_url`) and
-response URLs under /response_url/<channel>/<user>/<n>, keeps every message it was sent
-(channel, ts, thread, text, blocks), and can be told to answer 429 once for a method or
-not_in_channel for a channel.
+The console renders from it. It answers the methods the bot uses (auth.test,
+chat.postMessage/update/postEphemeral, reactions.add, conversations.info, the three steps of
+files_upload_v2) and response URLs under /response_url/<channel>/<user>/<n>, and keeps every
+message it was sent (channel, ts, thread, text, blocks). The tests' recording subclass
+(tests/servers/slack_api.py) adds call inspection and failures on demand.
 """
 
 from __future__ import annotations
@@ -14,24 +13,14 @@ import contextlib
 import itertools
 import json
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
 JSON_FIELDS = ("blocks", "attachments", "files")
 Reply = tuple[int, dict[str, str], dict[str, Any]]
-
-
-@dataclass
-class Call:
-    method: str  # "chat.postMessage", or "response_url" / "upload" for those paths
-    body: dict[str, Any]
-    headers: dict[str, str]
-    path: str = ""
-    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 @dataclass
@@ -95,13 +84,9 @@ def _parse_body(raw: bytes, content_type: str, query: str) -> dict[str, Any]:
 class FakeSlack:
     def __init__(self, *, team_id: str = "T1", user_id: str = "UBOT", bot_id: str = "BBOT") -> None:
         self.team_id, self.user_id, self.bot_id = team_id, user_id, bot_id
-        self.calls: list[Call] = []
         self.messages: list[Posted] = []
         self.reactions: list[tuple[str, str, str]] = []  # (channel, ts, name)
         self.uploads: dict[str, Upload] = {}
-        self.outside: set[str] = set()  # channels the bot is not a member of
-        self.socket_url: str | None = None  # what apps.connections.open hands out
-        self._failures: dict[str, tuple[int, int]] = {}  # method -> (status, retry_after)
         self._lock = threading.Condition()
         self._clock = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
@@ -109,8 +94,8 @@ class FakeSlack:
 
     # -- lifecycle --------------------------------------------------------------------------
 
-    def start(self) -> FakeSlack:
-        fake = self
+    def start(self) -> Self:
+        fake: FakeSlack = self
 
         class Handler(_Handler):
             owner = fake
@@ -130,7 +115,7 @@ class FakeSlack:
             self._thread.join(timeout=5)
         self._server = self._thread = None
 
-    def __enter__(self) -> FakeSlack:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *_: object) -> None:
@@ -149,11 +134,7 @@ class FakeSlack:
     def response_url(self, channel: str, user: str) -> str:
         return f"{self.base}/response_url/{channel}/{user}/{next(self._clock)}"
 
-    # -- test controls ----------------------------------------------------------------------
-
-    def fail_once(self, method: str, status: int = 429, retry_after: int = 0) -> None:
-        with self._lock:
-            self._failures[method] = (status, retry_after)
+    # -- what the console asks -------------------------------------------------------------
 
     def user_message(
         self, channel: str, text: str, user: str = "U1", thread_ts: str | None = None
@@ -161,14 +142,6 @@ class FakeSlack:
         """Record a message a human wrote, as Slack would hold it; returns it with its ts."""
         with self._lock:
             return self._record(channel, {"text": text, "thread_ts": thread_ts}, user=user)
-
-    def calls_to(self, method: str) -> list[Call]:
-        with self._lock:
-            return [c for c in self.calls if c.method == method]
-
-    def by_bot(self) -> list[Posted]:
-        with self._lock:
-            return [m for m in self.messages if m.user == self.user_id]
 
     def snapshot(self) -> tuple[list[Posted], list[tuple[str, str, str]], list[Upload]]:
         """Copies of the messages, reactions and uploads, safe to read while calls arrive."""
@@ -179,32 +152,33 @@ class FakeSlack:
                 [replace(u) for u in self.uploads.values()],
             )
 
-    def wait(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
-        """Block until `predicate()` holds (checked whenever a call arrives) or time runs out."""
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            while not predicate():
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._lock.wait(left)
-        return True
-
     # -- the API ----------------------------------------------------------------------------
 
     def handle(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> Reply:
         method = self._method_of(path)
         with self._lock:
-            self.calls.append(Call(method, body, headers, path))
             try:
-                failure = self._failures.pop(method, None)
-                if failure is not None:
-                    status, retry_after = failure
-                    error = "ratelimited" if status == 429 else "internal_error"
-                    return status, {"Retry-After": str(retry_after)}, _err(error)
-                return 200, {}, self._answer(method, path, body)
+                return self._reply(method, path, body, headers)
             finally:
                 self._lock.notify_all()
+
+    def _reply(
+        self, method: str, path: str, body: dict[str, Any], _headers: dict[str, str]
+    ) -> Reply:
+        """Under the lock: the status, extra headers and JSON answer to one call."""
+        return 200, {}, self._answer(method, path, body)
+
+    def _methods(self) -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
+        return {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._post,
+            "chat.update": self._update,
+            "chat.postEphemeral": self._ephemeral,
+            "reactions.add": self._react,
+            "conversations.info": self._info,
+            "files.getUploadURLExternal": self._upload_url,
+            "files.completeUploadExternal": self._complete_upload,
+        }
 
     @staticmethod
     def _method_of(path: str) -> str:
@@ -213,22 +187,12 @@ class FakeSlack:
         return path.strip("/").split("/")[0]
 
     def _answer(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        answer: Callable[[dict[str, Any]], dict[str, Any]] | None = {
-            "auth.test": self._auth_test,
-            "chat.postMessage": self._post,
-            "chat.update": self._update,
-            "chat.postEphemeral": self._ephemeral,
-            "reactions.add": self._react,
-            "conversations.info": self._info,
-            "apps.connections.open": self._socket,
-            "files.getUploadURLExternal": self._upload_url,
-            "files.completeUploadExternal": self._complete_upload,
-        }.get(method)
+        answer = self._methods().get(method)
         if method == "response_url":
             return self._respond(path, body)
         if method == "upload":
             return self._upload(path, body)
-        return answer(body) if answer else _err("unknown_method")
+        return answer(body) if answer else err("unknown_method")
 
     def _auth_test(self, _body: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -262,9 +226,7 @@ class FakeSlack:
     def _post(self, body: dict[str, Any]) -> dict[str, Any]:
         channel = str(body.get("channel") or "")
         if not channel:
-            return _err("channel_not_found")
-        if channel in self.outside:
-            return _err("not_in_channel")
+            return err("channel_not_found")
         posted = self._record(channel, body, user=self.user_id)
         message = {"text": posted.text, "blocks": posted.blocks, "ts": posted.ts}
         return {"ok": True, "channel": channel, "ts": posted.ts, "message": message}
@@ -273,7 +235,7 @@ class FakeSlack:
         channel, ts = str(body.get("channel") or ""), str(body.get("ts") or "")
         posted = next((m for m in self.messages if (m.channel, m.ts) == (channel, ts)), None)
         if posted is None:
-            return _err("message_not_found")
+            return err("message_not_found")
         posted.text = str(body.get("text") or "")
         posted.blocks = list(body.get("blocks") or [])
         posted.version += 1
@@ -292,10 +254,7 @@ class FakeSlack:
 
     def _info(self, body: dict[str, Any]) -> dict[str, Any]:
         channel = str(body.get("channel") or "")
-        return {"ok": True, "channel": {"id": channel, "is_member": channel not in self.outside}}
-
-    def _socket(self, _body: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "url": self.socket_url} if self.socket_url else _err("not_allowed")
+        return {"ok": True, "channel": {"id": channel, "is_member": True}}
 
     def _upload_url(self, body: dict[str, Any]) -> dict[str, Any]:
         file_id = f"F{next(self._clock):06d}"
@@ -326,7 +285,7 @@ class FakeSlack:
         return {"ok": True}
 
 
-def _err(error: str) -> dict[str, Any]:
+def err(error: str) -> dict[str, Any]:
     return {"ok": False, "error": error}
 
 
