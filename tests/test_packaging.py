@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -39,7 +40,10 @@ def wheel_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The project's wheel, built from the checkout and unpacked as site-packages would hold
     it (its dependencies are this interpreter's)."""
     out = tmp_path_factory.mktemp("wheel")
-    build = ["wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(REPO)]
+    source = out / "source"  # setuptools writes build/ beside the sources: not in the checkout
+    skip = shutil.ignore_patterns(".git", ".ci", "build", "*.egg-info", "__pycache__", ".*cache")
+    shutil.copytree(REPO, source, ignore=skip)
+    build = ["wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(source)]
     subprocess.run(
         [sys.executable, "-m", "pip", *build],
         check=True,
