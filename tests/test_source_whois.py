@@ -27,6 +27,7 @@ from tests.servers.whois_server import (
     QPDAR_FACTS,
     REFERRED_COM_FACTS,
     REGISTRAR_ANSWERS,
+    FIXTURES,
     Fault,
     WhoisServer,
     fixture_text,
@@ -291,3 +292,16 @@ async def test_service_asks_whois_for_an_ip_only_when_rdap_did_not_answer(
     assert report.results["whois"].status is Status.OK
     assert {k: report.facts[k] for k in EXPECTED["212.61.180.100"]} == EXPECTED["212.61.180.100"]
     assert whois_server.queries == ["212.61.180.100"]
+
+
+async def test_a_record_with_a_limits_footer_is_read_with_its_raw_text(
+    tmp_path: Path, http: httpx.AsyncClient
+) -> None:
+    record = (FIXTURES / "footers" / "org.txt").read_text()
+    with WhoisServer({"relief-donations-now.org": record}) as server:
+        settings = Settings(data_dir=tmp_path, whois_server=server.address)
+        source = WhoisSource(Context(settings=settings, http=http))
+        finding = await source.lookup(indicator("relief-donations-now.org"))
+    assert finding.facts["registrar"] == "Example Registrar LLC"
+    assert finding.facts["created"] == "2026-11-30"
+    assert finding.raw is not None and "rate limited or refused" in finding.raw

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +18,7 @@ from enrichment.whois.client import (
     referral_host,
 )
 from tests.servers.whois_server import (
+    FIXTURES,
     IANA_ANSWERS,
     PRELOADED,
     REGISTRAR_ANSWERS,
@@ -357,3 +359,34 @@ def test_records_are_not_rate_limits(text: str) -> None:
 )
 def test_referral_host(text: str, host: str | None) -> None:
     assert referral_host(text) == host
+
+
+FOOTERS = sorted(p.stem for p in (FIXTURES / "footers").glob("*.txt"))
+
+
+def footer_record(registry: str) -> str:
+    return (FIXTURES / "footers" / f"{registry}.txt").read_text()
+
+
+@pytest.mark.parametrize("registry", FOOTERS)
+def test_a_record_whose_legal_footer_mentions_limits_is_a_record(registry: str) -> None:
+    record = footer_record(registry)
+    assert not looks_rate_limited(record)
+    # the footer's own words, without the record, are what a refusal looks like
+    words = [line for line in record.splitlines() if LIMIT_WORDS.search(line)]
+    assert words and looks_rate_limited("\n".join(words) + "\n")
+
+
+LIMIT_WORDS = re.compile(r"rate limit|quota|denied|excessive|too many", re.IGNORECASE)
+
+
+async def test_records_with_such_footers_never_cool_the_server_down() -> None:
+    names = {f"x{i}.{registry}": footer_record(registry) for i, registry in enumerate(FOOTERS)}
+    with WhoisServer(names) as server:
+        client = WhoisClient(server=server.address, gap=0.0, cooldown=600.0)
+        for name in names:
+            answer = await client.domain(name)
+            assert answer.answers[0].text == names[name]
+        again = await client.domain(next(iter(names)))
+    assert again.answers
+    assert server.queries == [*names, next(iter(names))]  # every query reached the server

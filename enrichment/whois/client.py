@@ -66,6 +66,14 @@ _HOLDER_FIELDS = re.compile(
     r"|address|netname|cust)[\w ./-]*:",
     re.IGNORECASE,
 )
+# Fields only a record carries (gTLD, .uk, .ru, DENIC, RIR styles): an answer with one is a
+# record, whatever its legal footer says about queries being "rate limited or refused".
+_RECORD_FIELDS = re.compile(
+    r"^[ \t]*(?:domain(?:[ _]name)?|registry domain id|registrar|creation date|created"
+    r"|registered on|registry expiry date|expiry date|paid-till|nserver|name servers?"
+    r"|domain status|state|inet6?num|netrange|cidr|netname|aut-num|route6?)[ \t]*:",
+    re.IGNORECASE | re.MULTILINE,
+)
 _LIMIT_SCAN = 4096  # refusals are short; a full record is not scanned for phrases
 _REFERRAL = re.compile(r"^\s*(?:Registrar WHOIS Server|Whois Server):[ \t]*(\S*)", re.I | re.M)
 _HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?")
@@ -101,8 +109,9 @@ def query_text(server: str, query: str) -> str:
 
 
 def looks_rate_limited(text: str) -> bool:
-    """True when a (short) answer is a refusal to answer because we asked too much."""
-    if len(text) > _LIMIT_SCAN:
+    """True when an answer is a refusal because we asked too much: short, without a single
+    registration field, and saying so outside any field the record's holder wrote."""
+    if len(text) > _LIMIT_SCAN or _RECORD_FIELDS.search(text):
         return False
     return any(
         _LIMIT_PHRASES.search(line) and not _HOLDER_FIELDS.match(line) for line in text.splitlines()
