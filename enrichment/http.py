@@ -1,7 +1,9 @@
 """The one shared HTTP client and the request helper every HTTP source uses.
 
 The helper caps the body size, retries 5xx and connection errors with backoff (never 4xx),
-and translates httpx's errors into ours with the cause chained.
+and translates httpx's errors into ours with the cause chained. It follows redirects itself,
+at most `MAX_REDIRECTS` hops: to the same host, or to a host that passes the outbound rule
+(`enrichment.outbound`), so a redirect never reaches a private or loopback address.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ from typing import Any
 import httpx
 
 from enrichment.errors import RateLimited, SourceTimeout, Unavailable
+from enrichment.outbound import public_addresses
 
 USER_AGENT = "Pivot/0.1 (open-source SOC enrichment bot; python-httpx)"
 MAX_BODY = 8 * 1024 * 1024
+MAX_REDIRECTS = 3
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 class _ConnectionFailed(Unavailable):
@@ -28,7 +33,7 @@ def make_client(**kwargs: Any) -> httpx.AsyncClient:
         headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
         timeout=httpx.Timeout(10.0, connect=5.0),
         limits=limits,
-        follow_redirects=True,
+        follow_redirects=False,  # `request` follows them, through the outbound rule
         **kwargs,
     )
 
@@ -56,17 +61,60 @@ async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
 
 async def _once(
     client: httpx.AsyncClient, method: str, url: str, max_bytes: int, **kwargs: Any
-) -> tuple[int, bytes, httpx.Response]:
+) -> tuple[int, bytes, httpx.URL | None]:
+    """(status, body, where a redirect points) for one request; no body for a redirect."""
     try:
         async with client.stream(method, url, **kwargs) as response:
             if response.status_code == 429:
                 raise RateLimited("HTTP 429", retry_after=_retry_after(response))
+            if response.status_code in REDIRECTS:
+                return response.status_code, b"", _location(response)
             body = await _read_capped(response, max_bytes)
-            return response.status_code, body, response
+            return response.status_code, body, None
     except httpx.TimeoutException as exc:
         raise SourceTimeout("timed out") from exc
     except httpx.TransportError as exc:
         raise _ConnectionFailed(f"connection failed ({type(exc).__name__})") from exc
+
+
+def _location(response: httpx.Response) -> httpx.URL:
+    location = response.headers.get("Location")
+    if not location:
+        raise Unavailable(f"HTTP {response.status_code} without a Location")
+    try:
+        return response.url.join(location)
+    except httpx.InvalidURL as exc:
+        raise Unavailable("redirect to an unreadable URL") from exc
+
+
+async def _allowed_hop(origin: httpx.URL, target: httpx.URL) -> str:
+    """`target` when a redirect from `origin` may go there; Unavailable otherwise."""
+    if target.scheme not in ("http", "https"):
+        raise Unavailable(f"redirect to a {target.scheme or 'schemeless'} URL; not followed")
+    same = (target.host, target.port or target.scheme) == (
+        origin.host,
+        origin.port or origin.scheme,
+    )
+    if not same:
+        await public_addresses(
+            target.host, target.port or (443 if target.scheme == "https" else 80)
+        )
+    return str(target)
+
+
+async def fetch(
+    client: httpx.AsyncClient, method: str, url: str, max_bytes: int, **kwargs: Any
+) -> tuple[int, bytes]:
+    """One request, its redirects followed through the outbound rule."""
+    origin = httpx.URL(url)
+    for _ in range(MAX_REDIRECTS + 1):
+        status, body, location = await _once(client, method, url, max_bytes, **kwargs)
+        if location is None:
+            return status, body
+        url = await _allowed_hop(origin, location)
+        method = "GET" if status == 303 else method
+        kwargs.pop("params", None)  # the Location carries its own query
+    raise Unavailable(f"more than {MAX_REDIRECTS} redirects")
 
 
 async def request(
@@ -87,7 +135,7 @@ async def request(
     for attempt in range(retries + 1):
         last = attempt == retries
         try:
-            status, body, _ = await _once(client, method, url, max_bytes, **kwargs)
+            status, body = await fetch(client, method, url, max_bytes, **kwargs)
         except _ConnectionFailed:
             if last:
                 raise

@@ -77,6 +77,10 @@ class Service:
     async def __aexit__(self, *_: object) -> None:
         await self.aclose()
 
+    def pending(self) -> int:
+        """Lookups still running after their card's deadline (they finish into the cache)."""
+        return len(self._background)
+
     async def aclose(self) -> None:
         for task in list(self._background):
             task.cancel()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+import socket
 from pathlib import Path
 
 import httpx
@@ -146,23 +147,37 @@ async def test_links_to_other_hosts_are_not_followed_under_an_override(
     assert paths(http_server) == ["/rdap/domain/elsewhere.pw"]
 
 
+async def follows(source: RdapSource, url: str, base: str = "http://127.0.0.1:8/rdap/") -> bool:
+    """What the source decides about a "related" link: its shape, then where its host points."""
+    if not source._may_follow(url, base):
+        return False
+    try:
+        await source._check_host(url, base)
+    except Unavailable:
+        return False
+    return True
+
+
 @pytest.mark.parametrize(
     ("url", "allowed"),
     [
+        ("http://127.0.0.1:8/registrar/x", True),  # the registry's own origin
         ("http://127.0.0.1:9/x", False),  # another port is another origin
-        ("https://rdap.registrar.example.net/domain/a.pw", True),
-        ("http://rdap.registrar.example.net/domain/a.pw", False),  # plain HTTP elsewhere
+        ("https://212.61.180.9/domain/a.pw", True),  # a public address
+        ("http://212.61.180.9/domain/a.pw", False),  # plain HTTP elsewhere
         ("https://10.1.2.3/domain/a.pw", False),  # private address
+        ("https://[::ffff:10.1.2.3]/domain/a.pw", False),
         ("https://localhost/domain/a.pw", False),
+        (f"https://{socket.gethostname()}/domain/a.pw", False),  # a name pointing at us
+        ("https://rdap.acme-internal.example/x", False),  # special-use name
         ("file:///etc/passwd", False),
         ("javascript:alert(1)", False),
     ],
 )
-def test_which_links_are_followed_without_an_override(
+async def test_which_links_are_followed_without_an_override(
     routed: RdapSource, url: str, allowed: bool
 ) -> None:
-    assert routed._may_follow(url, "http://127.0.0.1:8/rdap/") is allowed
-    assert routed._may_follow("http://127.0.0.1:8/registrar/x", "http://127.0.0.1:8/rdap/")
+    assert await follows(routed, url) is allowed
 
 
 # -- networks ----------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from enrichment.whois.client import IANA, WhoisClient
 from enrichment.whois.parse import FIELD_LIMIT, parse_domain, parse_ip
 from tests.servers.whois_server import (
     EXPECTED,
+    FIXTURES,
     HOSTILE_LINK,
     HOSTILE_NAME,
     HOSTILE_ORG_CHARS,
@@ -27,7 +28,6 @@ from tests.servers.whois_server import (
     QPDAR_FACTS,
     REFERRED_COM_FACTS,
     REGISTRAR_ANSWERS,
-    FIXTURES,
     Fault,
     WhoisServer,
     fixture_text,

@@ -109,7 +109,7 @@ async def test_referral_to_a_private_address_is_refused(chain: Chain, target: st
     result = await chain_client(chain).domain("evil-ref.com")
     assert [a.server for a in result.answers] == [REGISTRY]
     assert len(result.notes) == 1
-    assert "public address" in result.notes[0] or "cannot resolve" in result.notes[0]
+    assert result.notes[0].endswith("; not reached")
 
 
 @pytest.mark.parametrize(
@@ -305,7 +305,7 @@ async def test_closed_at_once_is_unavailable() -> None:
 
 async def test_unresolvable_host_is_unavailable() -> None:
     client = WhoisClient(addresses={}, timeout=1.0)
-    with pytest.raises(Unavailable, match=r"cannot resolve|public address"):
+    with pytest.raises(Unavailable, match=r"cannot resolve|not reached"):
         await client.query("no-such-host.invalid", "x")
 
 

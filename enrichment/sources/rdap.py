@@ -19,6 +19,7 @@ from enrichment.errors import SourceError, Unavailable
 from enrichment.http import get_json
 from enrichment.indicators import registered_domain
 from enrichment.model import Finding, Indicator, Kind
+from enrichment.outbound import public_addresses
 from enrichment.privacy import host_reason
 from enrichment.rdap import bootstrap
 from enrichment.rdap.parse import autnum_facts, domain_facts, network_facts, related_links
@@ -98,20 +99,31 @@ class RdapSource(Source):
             return None, None
         try:
             async with asyncio.timeout(self.timeout / 2):
+                await self._check_host(links[0], base)
                 return await self._get(links[0]), None
         except (SourceError, TimeoutError) as exc:
             return None, f"registrar RDAP: {exc or 'timed out'}"
 
     def _may_follow(self, url: str, base: str) -> bool:
-        """Same origin as the registry; else, without an override, public HTTPS only."""
+        """Same origin as the registry; else, without an override, HTTPS only."""
         scheme, netloc = _origin(url)
         if scheme not in ("http", "https") or not netloc:
             return False
         if (scheme, netloc) == _origin(base):
             return True
-        if self.ctx.settings.rdap_url or scheme != "https":
-            return False
-        return host_reason(urlsplit(url).hostname or "", self.ctx.settings) is None
+        return not self.ctx.settings.rdap_url and scheme == "https"
+
+    async def _check_host(self, url: str, base: str) -> None:
+        """Another origin must be a public host whose every address is public, judged by
+        where the name points now (Unavailable otherwise), and not one of the team's."""
+        if _origin(url) == _origin(base):
+            return
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        reason = host_reason(host, self.ctx.settings)
+        if reason:
+            raise Unavailable(f"link to {host} not followed: {reason}")
+        await public_addresses(host, parts.port or 443)
 
     # -- networks ---------------------------------------------------------------------------
 

@@ -17,15 +17,15 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import re
-import socket
 import time
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 
-from enrichment.addresses import IpNetwork, is_public, networks
+from enrichment.addresses import IpNetwork, networks
 from enrichment.errors import RateLimited, SourceError, SourceTimeout, Unavailable
 from enrichment.indicators import to_ascii
+from enrichment.outbound import public_addresses
 
 __all__ = [
     "IANA",
@@ -275,15 +275,7 @@ class WhoisClient:
         pinned = self._addresses.get(host.lower())
         if pinned is not None:
             return pinned
-        loop = asyncio.get_running_loop()
-        try:
-            infos = await loop.getaddrinfo(host, PORT, type=socket.SOCK_STREAM)
-        except socket.gaierror as exc:
-            raise Unavailable(f"cannot resolve {host}") from exc
-        public = [info[4][0] for info in infos if is_public(str(info[4][0]))]
-        if not public:
-            raise Unavailable(f"{host} does not resolve to a public address; not asked")
-        return str(public[0]), PORT
+        return (await public_addresses(host, PORT))[0], PORT
 
     # -- IANA -------------------------------------------------------------------------------
 
