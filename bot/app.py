@@ -125,7 +125,7 @@ def build_app(
         authorize=authorize,
     )
     deps = Deps.build(settings, service, state)
-    errors.register(app)
+    errors.register(app, deps.response_urls)
     commands.register(app, deps)
     shortcuts.register(app, deps)
     actions.register(app, deps)

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from bot.buttons import ButtonStore, CardKeys, Place
 from bot.render.cards import Message
+from bot.response_urls import ResponseUrls
 from bot.settings import SlackSettings
 from bot.state import NAMESPACE, Store
 from enrichment.model import Indicator, PivotPage, Report
@@ -83,11 +84,13 @@ class Deps:
     service: EnrichService
     state: Store
     buttons: ButtonStore
+    response_urls: ResponseUrls
     tasks: Tasks = field(default_factory=Tasks)
 
     @classmethod
     def build(cls, settings: SlackSettings, service: EnrichService, state: Store) -> Deps:
-        return cls(settings=settings, service=service, state=state, buttons=ButtonStore(state))
+        buttons, urls = ButtonStore(state), ResponseUrls(settings)
+        return cls(settings, service, state, buttons, urls)
 
     async def once(self, key: str, ttl: float) -> bool:
         """True the first time `key` is seen within `ttl` seconds, across processes."""

@@ -40,7 +40,7 @@ def find_indicators(text: str, *, bare: bool = False) -> list[Indicator]:
 
 def spawn(deps: Deps, work: Awaitable[None], body: dict[str, Any]) -> None:
     """Run the slow part after the ack; a bug in it goes to the app's one error handler."""
-    deps.tasks.spawn(work, partial(handle_error, body=body))
+    deps.tasks.spawn(work, partial(handle_error, body=body, urls=deps.response_urls))
 
 
 def slack_error(exc: SlackApiError) -> str:

@@ -7,12 +7,15 @@ traceback, and tells the user something short when Slack gave us a way to reach 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import ClientError
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.response_urls import Ignored, ResponseUrls
 
 log = logging.getLogger("bot.errors")
 
@@ -46,10 +49,13 @@ def describe(body: dict[str, Any]) -> str:
     return " ".join(f"{k}={str(v)[:80]!r}" for k, v in parts.items() if v)
 
 
-async def handle_error(error: Exception, body: dict[str, Any]) -> None:
+async def handle_error(error: Exception, body: dict[str, Any], urls: ResponseUrls) -> None:
     log.error("%s while handling %s", type(error).__name__, describe(body), exc_info=error)
     url = body.get("response_url")
-    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+    if url is None:
+        return
+    if not urls.allows(url):
+        urls.refuse(url)
         return
     try:
         await AsyncWebhookClient(url).send(
@@ -59,7 +65,19 @@ async def handle_error(error: Exception, body: dict[str, Any]) -> None:
         log.warning("could not tell the user about the failure: %s", type(exc).__name__)
 
 
-def register(app: AsyncApp) -> None:
+def register(app: AsyncApp, urls: ResponseUrls) -> None:
+    @app.middleware
+    async def slack_response_urls_only(
+        context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
+    ) -> None:
+        """A response_url that is not Slack's is never posted to by any listener."""
+        url = context.response_url
+        if url is not None and not urls.allows(url):
+            urls.refuse(url)
+            context["response_url"] = None
+            context["respond"] = Ignored()
+        await next()
+
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:
-        await handle_error(error, body)
+        await handle_error(error, body, urls)
