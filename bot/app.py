@@ -121,6 +121,8 @@ def build_app(
         process_before_response=True,
         logger=_bolt_logger(),
         signing_secret=settings.signing_secret or "",
+        # HTTP requests are verified before Bolt sees them (bot.intake); Socket Mode needs none
+        request_verification_enabled=False,
         client=client,
         authorize=authorize,
     )

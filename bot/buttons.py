@@ -73,12 +73,10 @@ class Button:
             "page": self.page,
             "subject": _pack(self.subject),
             "target_indicator": _pack(self.target_indicator),
-            "team": self.place.team,
-            "channel": self.place.channel,
         }
 
     @classmethod
-    def from_json(cls, record: Any) -> Button:
+    def from_json(cls, record: Any, place: Place) -> Button:
         """ValueError (or KeyError, TypeError) when `record` is not one we wrote."""
         return cls(
             action=str(record["action"]),
@@ -86,12 +84,13 @@ class Button:
             page=int(record["page"]),
             subject=_unpack(record["subject"]),
             target_indicator=_unpack(record["target_indicator"]),
-            place=Place(str(record["team"]), str(record["channel"])),
+            place=place,
         )
 
 
 class CardKeys:
-    """The KeyMaker of one card: each call makes a key and remembers what it means."""
+    """The KeyMaker of one card: each call makes a button key (`<card>.<n>`) and remembers
+    what it means; `save` stores the whole card's buttons in one record."""
 
     def __init__(
         self,
@@ -104,21 +103,21 @@ class CardKeys:
         self._table = {i.value: i for i in known}
         if subject is not None:
             self._table.setdefault(subject.value, subject)
-        self.made: dict[str, Button] = {}
+        self.card = secrets.token_urlsafe(9)
+        self.made: list[Button] = []
 
     def __call__(self, action: str, target: str, page: int) -> str:
-        key = secrets.token_urlsafe(9)
         subject = self._subject if self._subject is not None else self._table.get(target)
         button = Button(
             action_name(action), target, page, subject, self._table.get(target), self._place
         )
-        self.made[key] = button
-        return key
+        self.made.append(button)
+        return f"{self.card}.{len(self.made) - 1}"
 
     async def save(self) -> None:
-        """Store every key this card made; call before the card is posted."""
-        for key, button in self.made.items():
-            await self._store.put(key, button)
+        """Store this card's buttons; call before the card is posted."""
+        if self.made:
+            await self._store.put(self.card, self._place, self.made)
 
 
 class ButtonStore:
@@ -131,16 +130,23 @@ class ButtonStore:
     ) -> CardKeys:
         return CardKeys(self, place, subject, known)
 
-    async def put(self, key: str, button: Button) -> None:
-        await self._state.set(f"{NAMESPACE}button:{key}", button.to_json(), self._ttl)
+    async def put(self, card: str, place: Place, buttons: list[Button]) -> None:
+        record = {
+            "team": place.team,
+            "channel": place.channel,
+            "buttons": [b.to_json() for b in buttons],
+        }
+        await self._state.set(f"{NAMESPACE}card:{card}", record, self._ttl)
 
     async def load(self, key: str) -> Button | None:
         """The button stored under `key`, or None when it expired, never existed, or is not
         a record this code wrote."""
-        if not key or len(key) > MAX_KEY:
+        card, _, index = key.partition(".")
+        if not card or len(key) > MAX_KEY or not index.isdigit():
             return None
-        record = await self._state.get(f"{NAMESPACE}button:{key}")
+        record = await self._state.get(f"{NAMESPACE}card:{card}")
         try:
-            return Button.from_json(record) if isinstance(record, dict) else None
-        except (KeyError, TypeError, ValueError):
+            place = Place(str(record["team"]), str(record["channel"]))
+            return Button.from_json(record["buttons"][int(index)], place)
+        except (KeyError, TypeError, ValueError, IndexError):
             return None

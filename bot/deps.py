@@ -28,11 +28,15 @@ class EnrichService(Protocol):
 class Tasks:
     """Background work started after an ack, kept referenced until it ends.
 
-    A failure in the work goes to the hook given with it (the app's one error handler).
+    At most `limit` pieces run at once; the rest wait their turn (in order), so a burst of
+    work never crowds out the event loop's next acknowledgements. A failure in the work goes
+    to the hook given with it (the app's one error handler). No work may wait for other work
+    it spawned (it would hold a turn the other needs).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = 32) -> None:
         self._running: set[asyncio.Task[None]] = set()
+        self._turns = asyncio.Semaphore(limit)
 
     def spawn(self, work: Awaitable[None], on_error: ErrorHook) -> asyncio.Task[None]:
         task = asyncio.ensure_future(self._guard(work, on_error))
@@ -40,12 +44,12 @@ class Tasks:
         task.add_done_callback(self._running.discard)
         return task
 
-    @staticmethod
-    async def _guard(work: Awaitable[None], on_error: ErrorHook) -> None:
-        try:
-            await work
-        except Exception as exc:  # hand every bug to the app's error handler
-            await on_error(exc)
+    async def _guard(self, work: Awaitable[None], on_error: ErrorHook) -> None:
+        async with self._turns:
+            try:
+                await work
+            except Exception as exc:  # hand every bug to the app's error handler
+                await on_error(exc)
 
     def __len__(self) -> int:
         return len(self._running)

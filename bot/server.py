@@ -1,7 +1,8 @@
 """`python -m bot serve`: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on $PORT.
 
 HTTP mode serves Bolt on aiohttp: POST /slack/events for events, commands and
-interactivity, GET /healthz for the platform's health check.
+interactivity (through bot.intake: verified, acknowledged at once, handled behind), GET
+/healthz for the platform's health check.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ import sys
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.app import Bot, build_app, make_client
+from bot.intake import Intake
 from bot.settings import SlackSettings
 from bot.state import open_state
 from enrichment.service import Service
@@ -29,15 +30,13 @@ log = logging.getLogger("bot.server")
 
 
 def web_app(bot: Bot, path: str = PATH) -> web.Application:
-    async def events(request: web.Request) -> web.Response:
-        response = await bot.app.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(response)
+    intake = Intake(bot, bot.deps.settings.signing_secret or "")
 
     async def health(_request: web.Request) -> web.Response:
         return web.Response(text="ok")
 
     app = web.Application(client_max_size=MAX_BODY)
-    app.router.add_post(path, events)
+    app.router.add_post(path, intake.handle)
     app.router.add_get("/healthz", health)
     return app
 

@@ -73,7 +73,7 @@ async def test_button_context_round_trips_through_the_state_store(tmp_path: Path
     assert await store.load(pivot_key) is None  # nothing is stored until the card is saved
     await keys.save()
     assert len({pivot_key, open_key, unknown_key}) == 3
-    assert all(re.fullmatch(r"[\w-]{12}", k) for k in (pivot_key, open_key))
+    assert all(re.fullmatch(r"[\w-]{12}\.\d", k) for k in (pivot_key, open_key))
     pivot = await store.load(pivot_key)
     assert pivot is not None
     assert (pivot.action, pivot.target, pivot.page, pivot.place) == (
@@ -107,21 +107,20 @@ async def test_expired_or_foreign_button_records_are_gone() -> None:
     key = keys("resolve", "qpdar.pw", 1)
     await keys.save()
     assert await store.load(key) is None
-    for junk in (None, "text", {"action": "card"}, {**_record(), "subject": ["nope"]}):
-        await state.set(f"{NAMESPACE}button:junk", junk, 60)
-        assert await store.load("junk") is None, junk
-
-
-def _record() -> dict[str, object]:
-    return {
-        "action": "card",
-        "target": "qpdar.pw",
-        "page": 1,
-        "subject": None,
-        "target_indicator": None,
-        "team": "T1",
-        "channel": "C1",
-    }
+    good = {"action": "card", "target": "qpdar.pw", "page": 1}
+    good |= {"subject": None, "target_indicator": None}
+    for junk in (
+        None,
+        "text",
+        {"team": "T1", "channel": "C1"},
+        {"team": "T1", "channel": "C1", "buttons": [{"action": "card"}]},
+        {"team": "T1", "channel": "C1", "buttons": [{**good, "subject": ["nope"]}]},
+    ):
+        await state.set(f"{NAMESPACE}card:junk", junk, 60)
+        assert await store.load("junk.0") is None, junk
+    await state.set(f"{NAMESPACE}card:junk", {"team": "T", "channel": "C", "buttons": [good]}, 60)
+    assert await store.load("junk.0") is not None  # the same shape, well formed, does load
+    assert await store.load("junk.1") is None and await store.load("junk") is None
 
 
 async def test_tasks_hand_failures_to_the_hook_and_wait_for_follow_ups() -> None:
