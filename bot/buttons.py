@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.state import NAMESPACE, Store
@@ -45,10 +45,16 @@ def _unpack(data: Any) -> Indicator | None:
 
 @dataclass(frozen=True)
 class Place:
-    """Where a card is posted: its workspace and conversation."""
+    """Where a card is posted: its workspace and conversation, and its message once known."""
 
     team: str
     channel: str
+    ts: str | None = None
+
+    def holds(self, team: str, channel: str, ts: str) -> bool:
+        """True when a click in (team, channel, message ts) is a click on this card."""
+        same = (self.team, self.channel) == (team, channel)
+        return same and (self.ts is None or self.ts == ts)
 
 
 @dataclass(frozen=True)
@@ -119,6 +125,12 @@ class CardKeys:
         if self.made:
             await self._store.put(self.card, self._place, self.made)
 
+    async def bind(self, ts: str) -> None:
+        """Tie the buttons to the message they were posted in, once its ts is known."""
+        if self.made and self._place.ts != ts:
+            self._place = replace(self._place, ts=ts)
+            await self._store.put(self.card, self._place, self.made)
+
 
 class ButtonStore:
     def __init__(self, state: Store, ttl: float = BUTTON_TTL) -> None:
@@ -134,6 +146,7 @@ class ButtonStore:
         record = {
             "team": place.team,
             "channel": place.channel,
+            "ts": place.ts,
             "buttons": [b.to_json() for b in buttons],
         }
         await self._state.set(f"{NAMESPACE}card:{card}", record, self._ttl)
@@ -145,8 +158,11 @@ class ButtonStore:
         if not card or len(key) > MAX_KEY or not index.isdigit():
             return None
         record = await self._state.get(f"{NAMESPACE}card:{card}")
+        if not isinstance(record, dict):
+            return None
         try:
-            place = Place(str(record["team"]), str(record["channel"]))
+            ts = record.get("ts")
+            place = Place(str(record["team"]), str(record["channel"]), str(ts) if ts else None)
             return Button.from_json(record["buttons"][int(index)], place)
         except (KeyError, TypeError, ValueError, IndexError):
             return None

@@ -106,9 +106,20 @@ class Deps:
         place: Place,
         subject: Indicator | None = None,
         known: Iterable[Indicator] = (),
-    ) -> Message:
-        """Render a card whose buttons work in `place`, their keys stored before it is posted."""
+    ) -> Card:
+        """Render a card whose buttons work in `place` only, their keys stored before it is
+        posted (and tied to its message once posted: `Card.posted`)."""
         keys = self.buttons.maker(place, subject, known)
         message = render(keys)
         await keys.save()
-        return message
+        return Card(message, keys)
+
+
+@dataclass(frozen=True)
+class Card:
+    message: Message
+    keys: CardKeys
+
+    async def posted(self, ts: str | None) -> None:
+        if ts:
+            await self.keys.bind(ts)

@@ -3,16 +3,26 @@ proves nothing went where a request said it should go."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import logging
+import re
+import time
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
+from bot.app import make_client
 from bot.console import payloads
+from bot.listeners.actions import upload
 from bot.response_urls import ResponseUrls
 from bot.settings import SlackSettings
+from enrichment.model import Indicator, Kind, PivotPage
 from tests.servers.http_server import HttpServer
-from tests.slack_helpers import CHANNEL, USER, FakeService, SlackHarness
+from tests.servers.slack_api import RecordingSlack
+from tests.slack_helpers import CHANNEL, SECRET, USER, FakeService, SlackHarness, button
 from tests.test_app_errors import BrokenService
 
 
@@ -72,3 +82,210 @@ def test_which_response_urls_are_slacks() -> None:
     assert faked.allows("http://127.0.0.1:8080/response_url/C1/U1/1")
     assert not faked.allows("http://127.0.0.1:8081/response_url/C1/U1/1")
     assert faked.allows("https://hooks.slack.com/actions/T1/1/abc")
+
+
+# -- forged and malformed requests --------------------------------------------------------------
+
+CANARY = "BODY-CANARY-9f3e"
+
+
+def forged_bodies(response_url: str) -> list[tuple[str, str]]:
+    """A slash command and a button click, each naming where to post and carrying a canary."""
+    slash = payloads.slash_command(
+        f"qpdar[.]pw {CANARY}", channel=CHANNEL, user=USER, response_url=response_url
+    )
+    action = {"action_id": "pivot:card", "value": f"{CANARY}.0", "block_id": "b"}
+    click = payloads.block_action(
+        action, channel=CHANNEL, user=USER, response_url=response_url, message=None
+    )
+    return [(slash, payloads.FORM), (click, payloads.FORM)]
+
+
+@pytest.mark.parametrize("stamp", ["abc", "1.5", "", "1700000000x", "-1", None, "9" * 40])
+@pytest.mark.parametrize("signature", [None, "", "v0=00", "v1=abc"])
+async def test_an_unsigned_request_gets_401_and_nothing_else(
+    outside: HttpServer, caplog: pytest.LogCaptureFixture, stamp: str | None, signature: str | None
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with SlackHarness(FakeService()) as slack:
+        for body, kind in forged_bodies(outside.url + "/latest/meta-data"):
+            headers = {"content-type": kind}
+            if stamp is not None:
+                headers["x-slack-request-timestamp"] = stamp
+            if signature is not None:
+                headers["x-slack-signature"] = signature
+            response = await slack.http.post(slack.url, content=body, headers=headers)
+            assert response.status_code == 401
+            assert response.content == b""
+        await slack.settle()
+        assert slack.fake.calls == []  # no listener, no error handler, no Web API call
+    assert outside.requests == []
+    refusals = [r for r in caplog.records if r.name == "bot.intake"]
+    assert len(refusals) == 2  # one line per request
+    assert CANARY not in caplog.text and "meta-data" not in caplog.text
+
+
+async def test_a_wrongly_signed_or_stale_request_gets_401(outside: HttpServer) -> None:
+    async with SlackHarness(FakeService()) as slack:
+        for body, kind in forged_bodies(outside.url + "/hook"):
+            wrong = await slack.send(body, kind, secret="not-the-secret")
+            stale = await slack.send(body, kind, timestamp=int(time.time()) - 3600)
+            assert (wrong.status_code, stale.status_code) == (401, 401)
+        await slack.settle()
+        assert slack.fake.calls == []
+    assert outside.requests == []
+
+
+MALFORMED = [
+    (b"null", payloads.JSON),
+    (b"[]", payloads.JSON),
+    (b'"text"', payloads.JSON),
+    (b'{"type": 7}', payloads.JSON),
+    (b"{not json", payloads.JSON),
+    (b"payload=%5B1%5D", payloads.FORM),
+    (b"payload=null", payloads.FORM),
+    (b"nothing=here", payloads.FORM),
+    (b"\xff\xfe\x00payload=\x80", payloads.FORM),
+    (b'{"type": "event_callback", "x": "\xff"}', payloads.JSON),
+]
+
+
+@pytest.mark.parametrize(("body", "kind"), MALFORMED)
+async def test_a_malformed_body_gets_400_when_signed_and_401_when_not(
+    body: bytes, kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with SlackHarness(FakeService()) as slack:
+        headers = {**signed_bytes(body), "content-type": kind}
+        signed = await slack.http.post(slack.url, content=body, headers=headers)
+        unsigned = await slack.http.post(slack.url, content=body, headers={"content-type": kind})
+        await slack.settle()
+        assert slack.fake.calls == []
+    assert (signed.status_code, unsigned.status_code) == (400, 401)
+    lines = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.name for r in lines] == ["bot.intake", "bot.intake"]  # one line each, no trace
+    assert all(r.exc_info is None for r in caplog.records)
+
+
+def signed_bytes(body: bytes, secret: str = SECRET) -> dict[str, str]:
+    stamp = str(int(time.time()))
+    digest = hmac.new(secret.encode(), f"v0:{stamp}:".encode() + body, hashlib.sha256)
+    return {"x-slack-request-timestamp": stamp, "x-slack-signature": "v0=" + digest.hexdigest()}
+
+
+async def test_a_replayed_slash_command_is_acknowledged_and_not_acted_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with SlackHarness(FakeService()) as slack:
+        body = payloads.slash_command(
+            "qpdar[.]pw",
+            channel=CHANNEL,
+            user=USER,
+            response_url=slack.fake.response_url(CHANNEL, USER),
+        )
+        headers = payloads.signed_headers(SECRET, body, payloads.FORM)
+        first = await slack.http.post(slack.url, content=body, headers=headers)
+        await slack.settle()
+        again = await slack.http.post(slack.url, content=body, headers=headers)
+        await slack.settle()
+        assert (first.status_code, again.status_code) == (200, 200)
+        assert len(slack.fake.calls_to("chat.postMessage")) == 1
+        assert len(slack.bot_messages()) == 1
+    assert any("replayed" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_body_over_one_mebibyte_is_refused_unread() -> None:
+    async with SlackHarness(FakeService()) as slack:
+        near = json.dumps({"type": "event_callback", "pad": "x" * (1024 * 1024 - 200)}).encode()
+        over = near + b" " * 300  # still valid JSON, just larger than Slack ever sends
+        fits = await slack.http.post(
+            slack.url, content=near, headers={**signed_bytes(near), "content-type": payloads.JSON}
+        )
+        too_big = await slack.http.post(
+            slack.url, content=over, headers={**signed_bytes(over), "content-type": payloads.JSON}
+        )
+        await slack.settle()
+    assert fits.status_code == 200
+    assert too_big.status_code == 413
+
+
+async def test_request_bodies_never_reach_the_logs(
+    caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with SlackHarness(BrokenService()) as slack:
+        await slack.command(f"qpdar[.]pw {CANARY}")  # a bug, logged with context
+        await slack.command(f"qpdar[.]pw {CANARY}", secret="wrong")  # refused
+        unhandled = {"type": "app_mention", "text": f"<@UBOT> {CANARY}", "channel": CHANNEL}
+        await slack.event(unhandled)  # an event no listener takes
+        await slack.send(f'{{"type": "nope", "c": "{CANARY}"}}', payloads.JSON)
+        await slack.settle()
+    out, err = capsys.readouterr()
+    assert caplog.records  # things were logged, so the checks below could fail
+    assert CANARY not in caplog.text and CANARY not in err and CANARY not in out
+
+
+# -- buttons are bound to where they were made --------------------------------------------------
+
+
+@pytest.mark.parametrize("elsewhere", ["channel", "team", "message", "here"])
+async def test_a_button_works_only_on_its_own_card(elsewhere: str) -> None:
+    service = FakeService()
+    async with SlackHarness(service) as slack:
+        _, first = await slack.message("seen qpdar[.]pw")
+        _, other = await slack.message("an unrelated message")
+        await slack.settle()
+        (summary,) = slack.replies_to(first)
+        action = button(summary, "pivot:card")
+        message = summary.as_clicked(slack.fake.user_id, slack.fake.bot_id)
+        assert message is not None
+        channel, team = CHANNEL, "T1"
+        if elsewhere == "channel":
+            channel = "C2"
+        elif elsewhere == "team":
+            team = "T2"
+        elif elsewhere == "message":
+            message = {**message, "ts": other.ts}
+        before = len(service.enriched)
+        body = payloads.block_action(
+            action,
+            channel=channel,
+            user=USER,
+            response_url=slack.fake.response_url(channel, USER),
+            message=message,
+            team=team,
+        )
+        assert (await slack.send(body, payloads.FORM)).status_code == 200
+        await slack.settle()
+        answers = [c.body.get("text", "") for c in slack.fake.calls_to("response_url")]
+    if elsewhere == "here":
+        assert len(service.enriched) == before + 1
+        assert not any("expired" in a for a in answers)
+    else:
+        assert len(service.enriched) == before  # nothing was looked up for the stranger
+        assert any("expired" in a and "/pivot" in a for a in answers)
+
+
+# -- uploads ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "defanged",
+    [
+        "../../etc/passwd",
+        "hxxp://evil[.]example/a b\n<!channel>\x00.sh",
+        "ünïcödé\u202e\u200bname" + "x" * 300,
+        "C:\\Windows\\system32\\drivers\\etc\\hosts",
+    ],
+)
+async def test_uploaded_file_names_are_plain(defanged: str) -> None:
+    subject = Indicator(Kind.DOMAIN, "hostile.example", defanged)
+    page = PivotPage("raw_whois", subject, (), None, text="% whois\nline\n" * 10)
+    with RecordingSlack() as fake:
+        client = make_client(replace(SlackSettings(), api_url=fake.api_url, bot_token="xoxb-t"))
+        assert await upload(client, page, (CHANNEL, "1700000000.000100"))
+        (sent,) = fake.uploads.values()
+    assert re.fullmatch(r"raw_whois-[\w.\[\]-]{1,80}\.txt", sent.filename), sent.filename
+    assert sent.filename.isascii() or all(c.isalnum() or c in "._-[]" for c in sent.filename)
+    assert "/" not in sent.filename and "\\" not in sent.filename and ".." not in sent.filename
+    assert "\n" not in sent.title and "<" not in sent.title

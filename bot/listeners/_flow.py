@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.buttons import Place
-from bot.deps import Deps
+from bot.deps import Card, Deps
 from bot.listeners.errors import handle_error
 from bot.render.cards import Message, summary_card
 from enrichment.indicators import extract_indicators, parse_indicator
@@ -48,14 +48,19 @@ def slack_error(exc: SlackApiError) -> str:
 
 
 async def post(
-    client: AsyncWebClient, channel: str, message: Message, thread_ts: str | None = None
+    client: AsyncWebClient, channel: str, message: Message | Card, thread_ts: str | None = None
 ) -> str:
-    """Post `message` (its kwargs carry unfurl_links/unfurl_media False); return its ts."""
+    """Post `message` (its kwargs carry unfurl_links/unfurl_media False); return its ts.
+    A card's buttons are then tied to the message."""
+    card, message = (message, message.message) if isinstance(message, Card) else (None, message)
     kwargs = message.kwargs()
     if thread_ts:
         kwargs["thread_ts"] = thread_ts
     response = await client.chat_postMessage(channel=channel, **kwargs)
-    return str(response["ts"])
+    ts = str(response["ts"])
+    if card is not None:
+        await card.posted(ts)
+    return ts
 
 
 async def update(client: AsyncWebClient, channel: str, ts: str, message: Message) -> None:
@@ -73,7 +78,7 @@ async def post_or_respond(
     client: AsyncWebClient,
     respond: AsyncRespond | None,
     channel: str,
-    message: Message,
+    message: Message | Card,
     thread_ts: str | None = None,
 ) -> None:
     """Post in the channel; where the bot is not a member, answer through the response URL."""
@@ -82,7 +87,7 @@ async def post_or_respond(
     except SlackApiError as exc:
         if slack_error(exc) not in NOT_A_MEMBER or respond is None:
             raise
-        kwargs = message.kwargs()
+        kwargs = (message.message if isinstance(message, Card) else message).kwargs()
         if thread_ts:
             kwargs["thread_ts"] = thread_ts
         await respond(response_type="in_channel", replace_original=False, **kwargs)
@@ -100,7 +105,7 @@ def team_of(body: dict[str, Any]) -> str:
     return str(body.get("team_id") or team_id or "")
 
 
-async def summary_for(deps: Deps, place: Place, reports: list[Report], left_out: int) -> Message:
+async def summary_for(deps: Deps, place: Place, reports: list[Report], left_out: int) -> Card:
     limit = deps.settings.max_summary
     return await deps.card(
         lambda keys: summary_card(reports, keys, left_out=left_out, limit=limit),

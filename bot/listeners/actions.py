@@ -18,9 +18,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.buttons import Button, Place
-from bot.deps import Deps
+from bot.deps import Card, Deps
 from bot.listeners._flow import post_or_respond, slack_error, spawn, team_of, tell
-from bot.render.cards import Message, error_card, pivot_card, report_card
+from bot.render.cards import error_card, pivot_card, report_card
 from bot.render.escape import clean, defang_text
 from enrichment.errors import InvalidInput
 from enrichment.indicators import parse_indicator
@@ -49,21 +49,21 @@ async def click(
     deps: Deps, body: dict[str, Any], value: str, client: AsyncWebClient, respond: AsyncRespond
 ) -> None:
     button = await deps.buttons.load(value)
-    if button is None:
+    channel, message_ts, thread_ts = where(body)
+    team = team_of(body)
+    if button is None or not button.place.holds(team, channel, message_ts):
+        # expired, unknown, or made for another workspace, conversation or message
         await tell(respond, error_card(EXPIRED))
         return
-    channel, message_ts, thread_ts = where(body, button)
-    if await deps.once(f"click:{channel}:{message_ts}:{value}", CLICK_TTL):
-        await press(deps, button, client, respond, (Place(team_of(body), channel), thread_ts))
+    if await deps.once(f"click:{team}:{channel}:{message_ts}:{value}", CLICK_TTL):
+        await press(deps, button, client, respond, (Place(team, channel), thread_ts))
 
 
-def where(body: dict[str, Any], button: Button) -> tuple[str, str, str]:
+def where(body: dict[str, Any]) -> tuple[str, str, str]:
     """(channel, the clicked message's ts, the thread its results go to)."""
     message = body.get("message") or {}
     container = body.get("container") or {}
-    channel = str(
-        (body.get("channel") or {}).get("id") or container.get("channel_id") or button.channel
-    )
+    channel = str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
     message_ts = str(message.get("ts") or container.get("message_ts") or "")
     thread_ts = str(message.get("thread_ts") or container.get("thread_ts") or message_ts)
     return channel, message_ts, thread_ts
@@ -88,11 +88,13 @@ async def press(
         if long_text and await upload(client, page, (place.channel, thread_ts)):
             return
         render = functools.partial(pivot_card, page)
-        result = await deps.card(render, place, page.subject, known(page))
-    await post_or_respond(client, respond, place.channel, result, thread_ts)
+        card = await deps.card(render, place, page.subject, known(page))
+    else:
+        card = result
+    await post_or_respond(client, respond, place.channel, card, thread_ts)
 
 
-async def outcome(deps: Deps, button: Button, place: Place) -> Message | PivotPage:
+async def outcome(deps: Deps, button: Button, place: Place) -> Card | PivotPage:
     """`card` opens an indicator's full card; any other action is a pivot id (paging buttons
     are the same pivot with another page number)."""
     if button.action == "card":
@@ -113,11 +115,18 @@ def known(page: PivotPage) -> list[Indicator]:
     return [page.subject, *(item.indicator for item in page.items)]
 
 
+def file_part(text: str) -> str:
+    """Outside text as part of a file name: word characters, dots, dashes and brackets only,
+    no run of dots (`..`), at most 80 characters."""
+    plain = re.sub(r"\.{2,}", ".", re.sub(r"[^\w.\[\]-]+", "_", text))
+    return plain.strip("._")[:80] or "indicator"
+
+
 async def upload(client: AsyncWebClient, page: PivotPage, place: tuple[str, str]) -> bool:
     """A long document, whole, as a text file in the thread (defanged, so no client turns a
     line into a link); False when files are not allowed here."""
     channel, thread_ts = place
-    safe = re.sub(r"[^\w.\[\]-]+", "_", page.subject.defanged)[:80]
+    safe = file_part(page.subject.defanged)
     try:
         await client.files_upload_v2(
             channel=channel,

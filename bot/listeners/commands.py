@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -66,8 +67,9 @@ async def fill(
     deps: Deps, client: AsyncWebClient, place: Place, ts: str, indicator: Indicator
 ) -> None:
     report = await deps.service.enrich(indicator)
-    card = await deps.card(lambda keys: report_card(report, keys), place, indicator)
-    await update(client, place.channel, ts, card)
+    here = replace(place, ts=ts)  # the placeholder's message: the card's buttons work there
+    card = await deps.card(lambda keys: report_card(report, keys), here, indicator)
+    await update(client, place.channel, ts, card.message)
 
 
 async def answer_by_response_url(
@@ -82,10 +84,10 @@ async def answer_by_response_url(
     reports = await enrich_all(deps, indicators)
     if len(reports) == 1 and not left_out:
         only = reports[0]
-        message = await deps.card(lambda keys: report_card(only, keys), place, only.indicator)
+        card = await deps.card(lambda keys: report_card(only, keys), place, only.indicator)
     else:
-        message = await summary_for(deps, place, reports, left_out)
-    await respond(response_type="in_channel", replace_original=False, **message.kwargs())
+        card = await summary_for(deps, place, reports, left_out)
+    await respond(response_type="in_channel", replace_original=False, **card.message.kwargs())
 
 
 def _left_out_note(cap: int, left_out: int) -> str:
