@@ -98,7 +98,7 @@ def lazy_authorize(client: AsyncWebClient, token: str) -> Authorize:
 
 
 def _bolt_logger() -> logging.Logger:
-    # Bolt logs a failed request's whole body at INFO; bodies never belong in our logs.
+    # Bolt narrates every request at INFO and DEBUG (middleware, listeners, responses): noise.
     logger = logging.getLogger("bot.bolt")
     logger.setLevel(max(logging.WARNING, logger.getEffectiveLevel()))
     return logger
