@@ -6,7 +6,8 @@ TLD; they are mapped here onto ours, with a few fields it misses read directly (
 zone shift); with several values `created` is the earliest, `expires` and `updated` the
 latest. Registrant values that are placeholders (`enrichment.redaction`) set `redacted` and are
 dropped; `registrant_country` is kept only as a two-letter code; python-whois's `emails` (every
-address in the text, the registrar's abuse desk included) is never read.
+address in the text, the registrar's abuse desk included) is never read: the abuse desk comes
+from ICANN's `Registrar Abuse Contact Email:` line alone.
 
 Network records (RIPE-style `inetnum`/`inet6num`, ARIN-style `NetRange`/`CIDR`) are read
 here: the most specific network holding the address wins, enclosing ones fill its gaps.
@@ -48,6 +49,10 @@ _NOT_FOUND = re.compile(
 _EMAIL = re.compile(r"[^@\s<>|\"'`]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+", re.IGNORECASE)
 _HOST = re.compile(r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9])?)+")
 _LINE = re.compile(r"^\s*([A-Za-z][\w-]*):[ \t]*(.*?)\s*$", re.M)
+_REGISTRAR_ABUSE = re.compile(
+    r"^[ \t]*Registrar Abuse Contact Email:[ \t]*([^@\s<>|\"'`]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+)[ \t]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
 _ABUSE_COMMENT = re.compile(r"^% Abuse contact for .* is '([^']*)'", re.M)
 
 
@@ -127,6 +132,8 @@ def _domain_facts(domain: str, entry: Mapping[str, Any], text: str) -> dict[str,
         facts["name_servers"] = servers
     if status := _statuses(_values(entry.get("status"))):
         facts["status"] = status
+    if abuse := _REGISTRAR_ABUSE.search(text):
+        facts["registrar_abuse_email"] = abuse.group(1).lower()
     return facts
 
 

@@ -295,6 +295,7 @@ PERSONA = {
 }
 QPDAR_FACTS: dict[str, Any] = {
     "registrar": "AlpNames Sample Registrar Ltd",
+    "registrar_abuse_email": "abuse@alpnames-sample.pw",
     "created": "2016-02-03",
     "expires": "2017-02-03",
     "updated": "2016-02-08",
@@ -305,6 +306,7 @@ QPDAR_FACTS: dict[str, Any] = {
 }
 THIN_COM_FACTS: dict[str, Any] = {
     "registrar": "Example Registrar, LLC",
+    "registrar_abuse_email": "abuse@registrar.example",
     "created": "2016-01-28",
     "expires": "2025-01-28",
     "updated": "2024-03-02",
@@ -320,6 +322,7 @@ REFERRED_COM_FACTS: dict[str, Any] = {
 }
 REDACTED_FACTS: dict[str, Any] = {
     "registrar": "Example Registrar, LLC",
+    "registrar_abuse_email": "abuse@registrar.example",
     "created": "2024-05-18",
     "expires": "2025-05-18",
     "updated": "2024-05-20",
