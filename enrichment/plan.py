@@ -48,10 +48,12 @@ def unavailable(registry: Iterable[type[Source]], settings: Settings) -> dict[st
 
 @dataclass
 class Plan:
-    """`now` runs first; `later` are fallbacks, run only when their primary did not answer."""
+    """`now` runs first; `later` are fallbacks, run only when their primary did not answer;
+    `via_address` run on the address the first wave found (see `Source.via_address`)."""
 
     now: list[Source] = field(default_factory=list)
     later: list[Source] = field(default_factory=list)
+    via_address: list[Source] = field(default_factory=list)
     skipped: dict[str, SourceResult] = field(default_factory=dict)
 
     def fallbacks(self, target: Indicator, results: Mapping[str, SourceResult]) -> list[Source]:
@@ -73,7 +75,7 @@ def skipped(name: str, why: str) -> SourceResult:
 def _skip_reason(
     source: Source, target: Indicator, private: str | None, wanted: bool
 ) -> str | None:
-    if not source.accepts(target):
+    if not source.accepts(target) and target.kind not in source.via_address:
         return f"not for {target.kind.value}"
     if not (source.auto or wanted):
         return "on request only"
@@ -100,6 +102,8 @@ def plan(
         why = _skip_reason(source, target, private, explicit or name in extra)
         if why:
             out.skipped[name] = skipped(name, why)
+        elif not source.accepts(target):
+            out.via_address.append(source)
         elif target.kind in source.fallback_of and name not in extra:
             out.later.append(source)
         else:

@@ -25,7 +25,7 @@ from enrichment.errors import (
     SourceTimeout,
 )
 from enrichment.http import make_client
-from enrichment.indicators import lookup_target, parse_indicator
+from enrichment.indicators import defang, lookup_target, parse_indicator
 from enrichment.merge import merge_facts
 from enrichment.model import (
     Finding,
@@ -38,6 +38,7 @@ from enrichment.model import (
     Status,
 )
 from enrichment.plan import plan, unavailable
+from enrichment.plan import skipped as plan_skipped
 from enrichment.privacy import internal_reason
 from enrichment.settings import Settings
 from enrichment.sources import REGISTRY, Context, Source
@@ -104,6 +105,7 @@ class Service:
         )
         await self._wave(steps.now, target, deadline, results)
         await self._wave(steps.fallbacks(target, results), target, deadline, results)
+        await self._via_address(steps.via_address, deadline, results)
         results.update(steps.skipped)
         facts = dict(merge_facts(results))
         if target is not indicator:
@@ -111,6 +113,28 @@ class Service:
         report = Report(indicator, dict(sorted(results.items())), facts)
         available = frozenset(self.sources)
         return replace(report, pivots=pivots.offers(report, available))
+
+    async def _via_address(
+        self, sources: list[Source], deadline: float, results: dict[str, SourceResult]
+    ) -> None:
+        """Ask `sources` about the first address the card's DNS answer holds; their facts
+        come back as `hosting_<fact>`, under the card's one deadline."""
+        if not sources:
+            return
+        address = _first_address(results.get("dns"))
+        why = "no address to look up" if address is None else None
+        if address is not None and (private := internal_reason(address, self.settings)):
+            why = f"kept internal: the address is a {private}"
+        if why or address is None:
+            results.update({s.name: plan_skipped(s.name, why or "") for s in sources})
+            return
+        found: dict[str, SourceResult] = {}
+        await self._wave(sources, address, deadline, found)
+        for name, result in found.items():
+            facts = {f"hosting_{k}": v for k, v in result.facts.items()}
+            if facts:
+                facts["hosting_ip"] = address.value
+            results[name] = replace(result, facts=facts)
 
     async def _wave(
         self,
@@ -210,6 +234,17 @@ def _parse(text: str) -> Indicator:
     if indicator is None:
         raise InvalidInput("no indicator found in that text")
     return indicator
+
+
+def _first_address(dns: SourceResult | None) -> Indicator | None:
+    """The lowest A record (else AAAA) of a name's DNS answer, as an indicator."""
+    if dns is None or dns.status is not Status.OK:
+        return None
+    for key, kind in (("a", Kind.IPV4), ("aaaa", Kind.IPV6)):
+        values = sorted(str(v) for v in dns.facts.get(key) or ())
+        if values:
+            return Indicator(kind, values[0], defang(kind, values[0]))
+    return None
 
 
 def _ms(seconds: float) -> int:

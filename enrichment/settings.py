@@ -86,6 +86,13 @@ def _servers(text: str) -> tuple[tuple[str, int], ...]:
     return tuple(parse_hostport(s, 53) for s in split_list(text))
 
 
+def _name(text: str) -> str:
+    name = text.strip().strip(".").lower()
+    if not name or " " in name or "," in name:
+        raise ValueError(text)
+    return name
+
+
 def _names(text: str) -> tuple[str, ...]:
     return tuple(d.lower().strip(".") for d in split_list(text))
 
@@ -113,6 +120,7 @@ class Settings:
     rdap_bootstrap_url: str | None = None
     source_urls: Mapping[str, str] = field(default_factory=dict)  # lower-case name -> base URL
     deadline: float = 8.0
+    dns_canary: str = "a.root-servers.net"
     internal_networks: tuple[IpNetwork, ...] = ()
     internal_domains: tuple[str, ...] = ()
     cache_enabled: bool = True
@@ -134,6 +142,7 @@ class Settings:
             ),
             "source_urls": _source_urls(env),
             "deadline": read(env, "PIVOT_DEADLINE", _deadline, "seconds in (0, 600]"),
+            "dns_canary": read(env, "PIVOT_DNS_CANARY", _name, "a domain name"),
             "internal_networks": read(
                 env, "PIVOT_INTERNAL_NETWORKS", _networks, "comma-separated CIDRs or addresses"
             ),

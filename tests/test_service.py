@@ -52,7 +52,10 @@ async def test_a_domain_report_has_facts_statuses_and_pivots(
     assert report.results["dns"].status is Status.OK
     assert report.facts["a"] == [QPDAR_IP]
     assert report.facts["name_servers"] == sorted(QPDAR_NS)
-    assert report.results["asn"].status is Status.SKIPPED  # not for domains
+    # asn is asked about the address the name resolved to: who hosts it
+    assert report.results["asn"].status is Status.OK
+    assert report.facts["hosting_ip"] == QPDAR_IP
+    assert report.facts["hosting_asn"] == QPDAR_ASN
     assert report.results["whois"].detail == "not enabled"
     assert {p.id for p in report.pivots} >= {"resolve", "name_servers"}
 
@@ -231,3 +234,17 @@ async def test_each_source_reports_its_own_time(tmp_path: Path, dns_server: DnsS
         report = await service.enrich(ipv4(QPDAR_IP))
     assert report.results["asn"].elapsed_ms >= 600
     assert report.results["dns"].elapsed_ms < report.results["asn"].elapsed_ms
+
+
+async def test_who_hosts_a_name_is_asked_only_about_a_public_address(
+    tmp_path: Path, dns_server: DnsServer
+) -> None:
+    async with Service(dns_only(tmp_path, dns_server)) as service:
+        leaked = await service.enrich(domain("intranet-sync.pw"))
+        missing = await service.enrich(domain("never-registered.pw"))
+    assert leaked.facts["a"] == ["10.20.30.40"]
+    assert leaked.results["asn"].status is Status.SKIPPED
+    assert "kept internal" in (leaked.results["asn"].detail or "")
+    assert not any(k.startswith("hosting_") for k in leaked.facts)
+    assert missing.results["asn"].detail == "no address to look up"
+    assert not [q for q in dns_server.queries if "cymru" in q[0]]

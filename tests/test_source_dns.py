@@ -295,3 +295,37 @@ async def test_the_server_shrugs_off_junk_and_stops_clean(tmp_path: Path) -> Non
                 found = await DnsSource(Context(settings=settings, http=http)).lookup(ip(QPDAR_IP))
         assert found.facts == {"ptr": list(QPDAR_PTR)}
     assert threading.active_count() == before
+
+
+SANDBOX_ZONE = ". 86400 SOA a.root. hostmaster.root. 1 1800 900 604800 86400\n"
+
+
+async def test_a_resolver_that_says_nxdomain_for_everything_is_unusable_not_a_finding(
+    tmp_path: Path,
+) -> None:
+    with DnsServer(SANDBOX_ZONE) as sandbox:
+        settings = Settings(data_dir=tmp_path, dns_servers=(sandbox.address,))
+        async with httpx.AsyncClient() as http:
+            source = DnsSource(Context(settings=settings, http=http))
+            for value in ("qpdar.pw", "never-registered.pw"):
+                with pytest.raises(Unavailable, match=r"resolver unusable.*a\.root-servers\.net"):
+                    await source.lookup(domain(value))
+            with pytest.raises(Unavailable, match="resolver unusable"):
+                await source.lookup(ip("212.61.180.100"))
+    canary = [q for q in sandbox.queries if q[0] == "a.root-servers.net"]
+    assert len(canary) == 1  # checked once, remembered
+
+
+async def test_a_working_resolvers_nxdomain_stays_a_finding(source: DnsSource) -> None:
+    found = await source.lookup(domain(NXDOMAIN_NAME))
+    assert found.detail == NXDOMAIN_DETAIL
+
+
+async def test_the_canary_is_configurable(dns_server: DnsServer, tmp_path: Path) -> None:
+    settings = Settings(
+        data_dir=tmp_path, dns_servers=(dns_server.address,), dns_canary="no-such-canary.pw"
+    )
+    async with httpx.AsyncClient() as http:
+        source = DnsSource(Context(settings=settings, http=http))
+        with pytest.raises(Unavailable, match="no-such-canary.pw"):
+            await source.lookup(domain(NXDOMAIN_NAME))

@@ -51,6 +51,7 @@ class Origin:
 class AsnSource(ResolverSource):
     name = "asn"
     kinds = frozenset({Kind.IPV4, Kind.IPV6})
+    via_address = frozenset({Kind.DOMAIN})
     ttl = 4 * 3600.0
     timeout = 4.0
     third_party = True

@@ -44,6 +44,10 @@ class Source(ABC):
     # True when a domain's answer holds for its whole registration (RDAP, WHOIS): the cache
     # then keys on the registrable domain, so www.x.pw and mail.x.pw share one lookup.
     per_registration: ClassVar[bool] = False
+    # Kinds it serves through an address: for a domain, it is asked about the first address
+    # the name resolved to on the same card (DNS's A records), and its facts come back as
+    # `hosting_<fact>` (asn for a domain: the AS and network hosting the name).
+    via_address: ClassVar[frozenset[Kind]] = frozenset()
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx

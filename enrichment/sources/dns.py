@@ -3,6 +3,11 @@
 Domains: A, AAAA, MX, NS, TXT, SOA and CNAME, asked at once; for a subdomain the registrable
 domain's NS and SOA too, since a subdomain rarely has its own. IPv4 and IPv6: PTR. The answer's
 cache lifetime is the records' own TTL, clamped to [1 min, 1 day].
+
+An NXDOMAIN is a finding only from a resolver that works: some (sandboxes, captive portals,
+broken forwarders) answer NXDOMAIN for everything. Before reporting one, the source checks once
+(remembered for `CANARY_TTL`) that the resolver resolves `PIVOT_DNS_CANARY`; if it cannot, the
+answer is an unusable resolver, not a nonexistent name.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from enrichment.sources.resolver_source import ResolverSource
 DOMAIN_TYPES = ("A", "AAAA", "MX", "NS", "TXT", "SOA", "CNAME")
 PARENT_TYPES = ("NS", "SOA")  # asked of the registrable domain when the name is below it
 NXDOMAIN_DETAIL = "NXDOMAIN: no such domain"
+CANARY_TTL = 300.0
 
 Outcome = Reply | SourceError
 Records = tuple[dns.rdata.Rdata, ...]
@@ -49,10 +55,33 @@ class DnsSource(ResolverSource):
     timeout = 4.0
     third_party = False  # the team's own resolver may be asked about internal names
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._canary: tuple[float, str | None] | None = None  # (until, why unusable)
+
     async def lookup(self, indicator: Indicator) -> Finding:
         if indicator.kind is Kind.DOMAIN:
-            return await self._domain(indicator.value)
-        return await self._ptr(indicator.value)
+            finding = await self._domain(indicator.value)
+        else:
+            finding = await self._ptr(indicator.value)
+        if finding.detail and finding.detail.startswith("NXDOMAIN"):
+            await self._check_resolver()
+        return finding
+
+    async def _check_resolver(self) -> None:
+        """Unavailable when the resolver cannot resolve the canary (checked once a while)."""
+        now = self.ctx.clock()
+        if self._canary is None or self._canary[0] <= now:
+            self._canary = (now + CANARY_TTL, await self._canary_problem())
+        if self._canary[1]:
+            raise Unavailable(self._canary[1])
+
+    async def _canary_problem(self) -> str | None:
+        canary = self.ctx.settings.dns_canary
+        outcome = await self._try(parse_name(canary), "A")
+        if isinstance(outcome, Reply) and outcome.records:
+            return None
+        return f"resolver unusable: it cannot resolve {canary}, so its NXDOMAIN means nothing"
 
     async def _try(self, name: dns.name.Name, rdtype: str) -> Outcome:
         try:

@@ -50,7 +50,8 @@ _EMAIL = re.compile(r"[^@\s<>|\"'`]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+", re.IGNORECASE
 _HOST = re.compile(r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9])?)+")
 _LINE = re.compile(r"^\s*([A-Za-z][\w-]*):[ \t]*(.*?)\s*$", re.M)
 _REGISTRAR_ABUSE = re.compile(
-    r"^[ \t]*Registrar Abuse Contact Email:[ \t]*([^@\s<>|\"'`]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+)[ \t]*$",
+    r"^[ \t]*Registrar Abuse Contact Email:[ \t]*"
+    r"([^@\s<>|\"'`]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+)[ \t]*$",
     re.IGNORECASE | re.MULTILINE,
 )
 _ABUSE_COMMENT = re.compile(r"^% Abuse contact for .* is '([^']*)'", re.M)
