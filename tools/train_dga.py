@@ -7,7 +7,9 @@ Steps: take each name's registrable label (private suffixes count, so `x.ddns.ne
 fit a character 4-gram model on the benign labels and a bigram model on the DGA labels; count
 how often each lexicon word appears in benign labels' splits; compute every label's features,
 those of benign training labels from models fitted without them (5-fold), so benign and
-held-out names look alike to the classifier. The benign
+held-out names look alike to the classifier. The positive side is the DGA families plus 4,000
+names from generic random generators (letters, letters and digits, hex, consonant-vowel: see
+`dga_data.synthetic`), so that "random" is learnt beyond the families' own styles. The benign
 list is noisy (the data's README): each name is weighted by how many of the 19 daily snapshots
 held it, and suspects weigh 5%: names shaped like generated ones (`dga_data.looks_generated`),
 and names that a model trained without them calls DGA. Only parameters are written: n-gram
@@ -30,7 +32,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dga_data import DATA, load_data, looks_generated
+from dga_data import DATA, load_data, looks_generated, synthetic
 from dga_fit import Parts, crossfit_benign, fit_parts, lexicon_words, matrix
 from dga_heads import balanced, fit_heads, out_of_fold
 
@@ -53,12 +55,13 @@ class Fitted:
 def fit(
     benign: dict[str, int], dga: Sequence[str], words: list[str], *, thresholds: bool = True
 ) -> Fitted:
-    """The whole model from benign labels (with their days) and DGA labels."""
+    """The whole model from benign labels (with their days) and DGA labels. The DGA bigram
+    model and the lexicon see the real families only; the generic names join as positives."""
     labels = sorted(benign)
     xb = crossfit_benign(labels, dga, words)
     parts = fit_parts(labels, dga, words)
     tables = parts.tables()
-    xd = matrix(dga, tables)
+    xd = np.vstack([matrix(dga, tables), matrix(synthetic(), tables)])
     suspect = np.array([looks_generated(row) for row in xb], dtype=np.bool_)
     days = np.array([benign[b] for b in labels], dtype=np.float64)
     wb = (0.2 + 0.8 * days / 19) * np.where(suspect, SUSPECT_WEIGHT, 1.0)

@@ -20,7 +20,7 @@ from enrichment.dga._chars import CharModel, Matrix
 from enrichment.dga._features import FEATURES, Tables, features
 from enrichment.dga._words import Lexicon
 
-FORMAT = "pivot-dga/1"
+FORMAT = "pivot-dga/2"
 CHUNK = 2048  # labels per NumPy batch: bounded memory, still fast
 SINGLE_LETTER_WORDS = "ai"  # covered text in a split, never counted as words
 
