@@ -39,6 +39,26 @@ def test_scores_are_deterministic_and_in_range() -> None:
     assert all(0.0 <= score <= 1.0 for score in first)
 
 
+def test_a_label_scores_the_same_alone_and_in_any_batch() -> None:
+    # batches are sorted by length and padded to their widest label; no score may depend on it
+    labels = RANDOM + HEXISH + ORDINARY + ["qx", "cloud-storage", "z" * 63, "a1b2c3d4e5"]
+    alone = [score_label(label) for label in labels]
+    assert score_lines(labels) == alone
+    assert score_lines(labels[::-1] + ["q" * 40] * 3) == alone[::-1] + [score_label("q" * 40)] * 3
+    model = load_model()
+    many = [f"{label}{i % 7}" for i, label in enumerate(labels * 300)]
+    assert model.score_labels(many)[: len(labels)] == model.score_labels(many[: len(labels)])
+
+
+def test_word_splits_find_words_on_both_sides_of_a_hyphen() -> None:
+    lexicon = load_model().tables.lexicon
+    glued, hyphened, noise = lexicon.features(["cloudstorage", "cloud-storage", "xqzvkw"])
+    assert glued[0] == 1.0 and glued[3] == 1.0  # all covered by two words or more
+    assert hyphened[1] == glued[1] == 2.0  # the same two words
+    assert hyphened[0] == 12 / 13  # the hyphen itself is no word
+    assert noise[0] == 0.0 and noise[1] == 0.0
+
+
 def test_random_consonant_strings_outrank_ordinary_names() -> None:
     assert min(score_label(label) for label in RANDOM) > 0.9
     assert max(score_label(label) for label in ORDINARY) < 0.5
@@ -132,6 +152,15 @@ def test_a_corrupt_model_file_fails_clearly(tmp_path: Path) -> None:
 def test_a_model_with_a_wrong_shape_fails_clearly(tmp_path: Path) -> None:
     raw = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
     raw["heads"]["hidden_w"] = raw["heads"]["hidden_w"][:-1]
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    with pytest.raises(ModelError, match="corrupt DGA model"):
+        load_model(path)
+
+
+def test_a_model_with_a_broken_lexicon_fails_clearly(tmp_path: Path) -> None:
+    raw = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    raw["lexicon"]["words"] += " n0t-a-word"
     path = tmp_path / "model.json"
     path.write_text(json.dumps(raw), encoding="utf-8")
     with pytest.raises(ModelError, match="corrupt DGA model"):

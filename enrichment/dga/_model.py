@@ -16,10 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from enrichment.dga._features import FEATURES, CharModel, Lexicon, Matrix, Tables, features
+from enrichment.dga._chars import CharModel, Matrix
+from enrichment.dga._features import FEATURES, Tables, features
+from enrichment.dga._words import Lexicon
 
-FORMAT = "pivot-dga/1"
+FORMAT = "pivot-dga/2"
 CHUNK = 2048  # labels per NumPy batch: bounded memory, still fast
+SINGLE_LETTER_WORDS = "ai"  # covered text in a split, never counted as words
 
 
 class ModelError(ValueError):
@@ -59,12 +62,16 @@ class Model:
     thresholds: dict[str, float]
 
     def score_labels(self, labels: Sequence[str]) -> list[float]:
-        """Scores of clean labels (non-empty, a-z 0-9 hyphen), in order."""
-        scores: list[float] = []
-        for start in range(0, len(labels), CHUNK):
-            rows = features(labels[start : start + CHUNK], self.tables)
-            scores.extend(float(x) for x in self.heads.scores(rows))
-        return scores
+        """Scores of clean labels (non-empty, a-z 0-9 hyphen), in order. Batched by length
+        (the word split is cheaper on labels of one width); a label's score does not depend
+        on its batch."""
+        order = sorted(range(len(labels)), key=lambda i: len(labels[i]))
+        scores = np.zeros(len(labels))
+        for start in range(0, len(order), CHUNK):
+            chunk = order[start : start + CHUNK]
+            rows = features([labels[i] for i in chunk], self.tables)
+            scores[chunk] = self.heads.scores(rows)
+        return [float(x) for x in scores]
 
 
 def load(path: Path) -> Model:
@@ -108,18 +115,26 @@ def _lexicon(raw: Any) -> Lexicon:
 
 
 def lexicon_from_ranks(words: Sequence[str], benign: dict[str, int], total: int) -> Lexicon:
-    """Costs from rank (Zipf), fits from benign word counts; also used by training."""
+    """Costs from rank (Zipf), fits from benign word counts; also used by training. One-letter
+    words only mark covered text; the rest are what splits are made of."""
     scale = math.log(len(words))
     harmonic = sum(1.0 / rank for rank in range(1, len(words) + 1))
-    cost: dict[str, float] = {}
-    fit: dict[str, float] = {}
+    seen: set[str] = set()
+    kept: list[str] = []
+    cost: list[float] = []
+    fit: list[float] = []
     for rank, word in enumerate(words, start=1):
-        if word in cost:
+        if word in seen or len(word) < 2:
             continue
-        cost[word] = math.log(rank * scale)
+        seen.add(word)
+        kept.append(word)
+        cost.append(math.log(rank * scale))
         expected = total / (rank * harmonic)
-        fit[word] = math.log((benign.get(word, 0) + 1) / (expected + 1))
-    return Lexicon(cost, math.log(len(words) * scale) + 3.0, fit)
+        fit.append(math.log((benign.get(word, 0) + 1) / (expected + 1)))
+    singles = "".join(sorted(set(SINGLE_LETTER_WORDS) & set(words)))
+    return Lexicon(
+        tuple(kept), np.array(cost), np.array(fit), math.log(len(words) * scale) + 3.0, singles
+    )
 
 
 def _heads(raw: Any) -> Heads:
