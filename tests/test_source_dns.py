@@ -327,5 +327,5 @@ async def test_the_canary_is_configurable(dns_server: DnsServer, tmp_path: Path)
     )
     async with httpx.AsyncClient() as http:
         source = DnsSource(Context(settings=settings, http=http))
-        with pytest.raises(Unavailable, match="no-such-canary.pw"):
+        with pytest.raises(Unavailable, match=r"no-such-canary\.pw"):
             await source.lookup(domain(NXDOMAIN_NAME))
