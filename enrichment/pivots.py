@@ -127,13 +127,16 @@ def offers(report: Report, available: frozenset[str]) -> tuple[PivotOffer, ...]:
     """The pivots worth a button on this report; `available` names the enabled sources.
 
     A pivot that reads the report is offered when it has something to show; one that asks a
-    source of its own (`needs`) is offered whenever that source is enabled.
+    source of its own (`needs`) is offered when that source is enabled and did not just fail
+    on this card (a button that would only repeat the failure promises what it cannot give).
     """
     out = []
     for spec in PIVOTS:
         if report.indicator.kind not in spec.kinds:
             continue
         if spec.needs and not set(spec.needs) <= available:
+            continue
+        if any(report.results.get(name) in report.failed() for name in spec.needs):
             continue
         count = spec.count(report)
         if not spec.needs and count == 0:

@@ -248,3 +248,17 @@ async def test_who_hosts_a_name_is_asked_only_about_a_public_address(
     assert not any(k.startswith("hosting_") for k in leaked.facts)
     assert missing.results["asn"].detail == "no address to look up"
     assert not [q for q in dns_server.queries if "cymru" in q[0]]
+
+
+def test_a_pivot_whose_source_just_failed_is_not_offered() -> None:
+    from enrichment.model import Report, SourceResult
+    from enrichment.pivots import offers
+
+    name = domain(QPDAR)
+    facts = {"a": [QPDAR_IP]}
+    for status, offered in ((Status.OK, True), (Status.SKIPPED, True), (Status.TIMEOUT, False)):
+        whois = SourceResult("whois", status, detail="x")
+        report = Report(name, {"whois": whois}, facts)
+        ids = {o.id for o in offers(report, frozenset({"dns", "whois", "crtsh"}))}
+        assert ("raw_whois" in ids) is offered, status
+        assert {"resolve", "subdomains"} <= ids  # the others are unaffected

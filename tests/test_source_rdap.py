@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from enrichment.errors import RateLimited, SourceTimeout, Unavailable
+from enrichment.errors import NotConfigured, RateLimited, SourceTimeout, Unavailable
 from enrichment.http import make_client
 from enrichment.model import Indicator, Kind
 from enrichment.settings import Settings
@@ -309,12 +309,12 @@ async def test_bootstrap_longest_prefix_wins_for_ips(
         (Kind.IPV4, "8.8.8.8", "no RDAP service for 8.8.8.8"),
     ],
 )
-async def test_no_service_in_the_bootstrap_is_a_clear_failure(
+async def test_no_service_in_the_bootstrap_is_not_configured_not_a_failure(
     routed: RdapSource, http_server: HttpServer, kind: Kind, value: str, message: str
 ) -> None:
-    with pytest.raises(Unavailable, match=message):
+    with pytest.raises(NotConfigured, match=message):
         await routed.lookup(ind(kind, value))
-    with pytest.raises(Unavailable, match="no RDAP service for AS1"):
+    with pytest.raises(NotConfigured, match="no RDAP service for AS1"):
         await routed.autnum(1)
     assert http_server.requests == []
 

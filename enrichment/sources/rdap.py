@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from enrichment.errors import SourceError, Unavailable
+from enrichment.errors import NotConfigured, SourceError, Unavailable
 from enrichment.http import get_json
 from enrichment.indicators import registered_domain
 from enrichment.model import Finding, Indicator, Kind
@@ -71,7 +71,8 @@ class RdapSource(Source):
             return override.rstrip("/") + "/"
         base = choose(bootstrap.load(self.bootstrap_dir))
         if base is None:
-            raise Unavailable(f"no RDAP service for {what}")
+            # not a failure: .ru and others run WHOIS only, so the card says "skipped"
+            raise NotConfigured(f"no RDAP service for {what}")
         return base
 
     async def _get(self, url: str) -> Any:
