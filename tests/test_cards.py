@@ -263,7 +263,7 @@ def test_report_card_with_hostile_data_is_valid_and_inert(ind: Indicator) -> Non
 def test_report_card_with_no_data(ind: Indicator) -> None:
     message = report_card(Report(ind, {}, {}), Keys())
     assert_safe_card(message)
-    assert "not scored yet" in all_text(message)
+    assert "scored" not in all_text(message) and "Risk" not in all_text(message)  # no promise
 
 
 def test_domain_card_shows_what_an_analyst_expects() -> None:
@@ -294,7 +294,7 @@ def test_domain_card_shows_what_an_analyst_expects() -> None:
     assert (
         "*Registrant*\n`&lt;hxxp://evil[.]example|click&gt;` / `Org` / `x@evil[.]example`" in text
     )
-    assert "days ago" in text and "`212[.]61[.]180[.]100`" in text
+    assert "years old)" in text and "`212[.]61[.]180[.]100`" in text
     for label in ("Registrar", "Created", "Expires", "Name servers", "A", "MX", "TXT", "CNAME"):
         assert f"*{label}*\n" in text
     assert message.blocks[-1]["elements"][0]["text"] == "whois: timeout · 2.3 s"

@@ -11,13 +11,14 @@ from __future__ import annotations
 import functools
 import importlib.util
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from bot.render import states
 from bot.render.blockkit import finish, parse_stream, validate
 from bot.render.escape import (
     Safe,
@@ -41,7 +42,6 @@ from enrichment.model import (
     PivotPage,
     Report,
     Risk,
-    SourceResult,
     Status,
 )
 
@@ -128,6 +128,7 @@ class _Line:
 
 def report_card(report: Report, keys: KeyMaker) -> Message:
     ind = report.indicator
+    said = states.verdict(report)
     return _render(
         _TEMPLATE_FOR_KIND.get(ind.kind, "domain"),
         ind=ind,
@@ -135,9 +136,12 @@ def report_card(report: Report, keys: KeyMaker) -> Message:
         facts=report.facts,
         risk=_risk_line(report.risk),
         risk_short=_risk_short(report.risk),
+        verdict=said,
+        idn=states.unicode_form(ind),
+        age=_age_note(report.facts.get("created")),
         answered=any(r.status is Status.OK for r in report.results.values()),
         buttons=_pivot_buttons(report.pivots, keys),
-        status=_status_line(report.results),
+        status=states.status_line(report.results, said=said is not None),
     )
 
 
@@ -147,9 +151,10 @@ def summary_card(
     left_out: int = 0,
     limit: int = SlackSettings.max_summary,
 ) -> Message:
-    """One line per report, at most `limit`; `left_out` more the message held and the caller
-    did not enrich (it caps at the same setting, so it never enriches what is not shown)."""
-    shown = list(reports[:limit])
+    """One line per report, at most `limit`, what matters first (see `_importance`); `left_out`
+    more the message held and the caller did not enrich (it caps at the same setting, so it
+    never enriches what is not shown)."""
+    shown = sorted(reports[:limit], key=_importance)
     lines = [_Line(_summary_text(r), _open_button(r.indicator, keys)) for r in shown]
     more = len(reports) - len(shown) + max(0, left_out)
     names = ", ".join(fit(r.indicator.defanged, 60) for r in shown)
@@ -173,7 +178,7 @@ def pivot_card(page: PivotPage, keys: KeyMaker) -> Message:
         first=first,
         last=last,
         nav=_nav_buttons(page, last, keys),
-        status=_status_line(page.sources),
+        status=states.status_line(page.sources),
     )
 
 
@@ -231,28 +236,21 @@ def _kind_label(kind: Kind) -> str:
     return _KIND_LABEL.get(kind, str(kind))
 
 
-def _risk_line(risk: Risk) -> Safe:
+def _risk_line(risk: Risk) -> Safe | None:
     if risk.score is None:
-        return Safe("*Risk:* not scored yet")
+        return None  # nothing judged: say nothing rather than promise a score
     top = sorted(risk.reasons, key=lambda r: -r.points)[:3]
     reasons = " · ".join(f"{fit(r.detail or r.code, 200)} (+{fit(r.points, 12)})" for r in top)
     return Safe(f"*Risk: {fit(risk.score, 12)}/100*" + (f" · {reasons}" if reasons else ""))
 
 
-def _risk_short(risk: Risk) -> Safe:
-    return Safe("not scored yet" if risk.score is None else f"risk {fit(risk.score, 12)}/100")
+def _risk_short(risk: Risk) -> Safe | None:
+    return None if risk.score is None else Safe(f"risk {fit(risk.score, 12)}/100")
 
 
-def _status_line(results: Mapping[str, SourceResult]) -> Safe:
-    bad = (Status.TIMEOUT, Status.RATE_LIMITED, Status.ERROR)
-    failed = [
-        f"{fit(n, 40)}: {r.status.value.replace('_', ' ')}"
-        for n, r in sorted(results.items())
-        if r.status in bad
-    ]
-    elapsed = max((r.elapsed_ms for r in results.values()), default=0)
-    took = [f"{elapsed / 1000:.1f} s"] if elapsed else []
-    return Safe(" · ".join([*failed, *took]))
+def _age_note(created: object) -> Safe | None:
+    words = states.age_words(created)
+    return label(f"({words})") if words else None
 
 
 def _pivot_buttons(pivots: Iterable[PivotOffer], keys: KeyMaker) -> list[_Button]:
@@ -283,6 +281,15 @@ def _open_button(ind: Indicator, keys: KeyMaker) -> _Button:
     return _Button(Safe("pivot:card"), Safe("Open"), Safe(keys("card", ind.value, 1)))
 
 
+def _importance(report: Report) -> tuple[int, int]:
+    """Sort key: scored lines by score, highest first; then lines with something to show;
+    lines whose every source failed last. Stable, so ties keep the message's order."""
+    score = report.risk.score
+    if score is not None:
+        return (0, -score)
+    return (2, 0) if states.all_failed(report.results) else (1, 0)
+
+
 def _summary_text(report: Report) -> Safe:
     ind = report.indicator
     parts = [f"{code(ind.defanged, 120)} {label(_kind_label(ind.kind))}"]
@@ -292,13 +299,19 @@ def _summary_text(report: Report) -> Safe:
     return Safe(" · ".join(parts))
 
 
+_KEY_FACTS = ("registrar", "created", "a", "as_name", "asn", "country", "network_name")
+
+
 def _key_facts(report: Report) -> list[Safe]:
     facts = report.facts
-    order = ("registrar", "created", "a", "as_name", "asn", "country", "network_name")
-    out = [code(values(facts[k])[0], 40) for k in order if values(facts.get(k))][:3]
-    if not out and not any(r.status is Status.OK for r in report.results.values()):
-        out = [Safe("_no answer yet_")]
-    return out
+    out = [_key_fact(k, facts[k]) for k in _KEY_FACTS if values(facts.get(k))][:3]
+    return out or [states.summary_outcome(report) or Safe("_nothing known_")]
+
+
+def _key_fact(key: str, value: object) -> Safe:
+    shown = code(values(value)[0], 40)
+    age = states.age_words(value) if key == "created" else None
+    return Safe(f"{shown} ({label(age)})") if age else shown
 
 
 def _item_text(item: PivotItem) -> Safe:
@@ -339,7 +352,7 @@ def _raw_card(page: PivotPage) -> Message:
         chunks=[Safe(f"```\n{c}\n```") for c in _raw_chunks(body)],
         truncated=truncated,
         total=len(text),
-        status=_status_line(page.sources),
+        status=states.status_line(page.sources),
     )
 
 
