@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.console.shell import PASTE_END, PASTE_START, _next_input
 from tests.servers.dns_server import QPDAR_IP, DnsServer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -84,3 +86,33 @@ def test_console_ends_cleanly_on_quit(line: str, tmp_path: Path) -> None:
     assert done.returncode == 0
     assert "[pivot" not in done.stdout  # nothing after quit ran
     assert done.stderr == ""
+
+
+async def _message_from(lines: list[str | None], tty: bool) -> str | None:
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+    for line in lines:
+        queue.put_nowait(line)
+    return await _next_input(queue, tty)
+
+
+async def test_a_marked_paste_is_one_message_however_it_arrives() -> None:
+    lines = [
+        f"{PASTE_START}/var/log says\n",
+        "seen 212.61.180[.]100\n",
+        f"and qpdar[.]pw{PASTE_END}\n",
+    ]
+    message = await _message_from([*lines, "next\n"], tty=True)
+    assert message == "/var/log says\nseen 212.61.180[.]100\nand qpdar[.]pw"
+
+
+async def test_lines_arriving_together_on_a_terminal_are_one_message() -> None:
+    message = await _message_from(["C2 seen at\n", "qpdar[.]pw\n", "212.61.180[.]100\n"], tty=True)
+    assert message == "C2 seen at\nqpdar[.]pw\n212.61.180[.]100"
+
+
+async def test_a_pipe_gives_one_message_a_line() -> None:
+    assert await _message_from(["C2 seen at\n", "qpdar[.]pw\n"], tty=False) == "C2 seen at\n"
+
+
+async def test_an_unfinished_paste_ends_at_end_of_input() -> None:
+    assert await _message_from([f"{PASTE_START}half a paste\n", None], tty=True) == "half a paste"

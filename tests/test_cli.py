@@ -87,7 +87,13 @@ def test_pivot_text_and_follow(tmp_path: Path, dns_server: DnsServer) -> None:
     env = offline_env(tmp_path, dns_server)
     text = run(["pivot", "qpdar[.]pw"], env=env)
     assert text.returncode == 0
-    assert "qpdar[.]pw" in text.stdout.decode()
+    shown = text.stdout.decode()
+    assert shown.startswith("qpdar[.]pw  (domain)\n")
+    assert "  a             212[.]61[.]180[.]100\n" in shown  # defanged, one fact a line
+    assert "  name servers  ns1[.]bulletdns[.]net, ns2[.]bulletdns[.]net\n" in shown
+    assert "qpdar.pw" not in shown and "212.61.180.100" not in shown  # nothing live
+    assert "{" not in shown and "['" not in shown  # no Python reprs
+    assert "  sources       asn ok, dns ok" in shown
     follow = run(["pivot", "qpdar[.]pw", "--follow", "resolve", "--json"], env=env)
     assert follow.returncode == 0, follow.stderr
     page = json.loads(follow.stdout)

@@ -29,6 +29,8 @@ from enrichment.stores import MemoryStore
 
 CHANNEL, USER = "CCONSOLE", "UANALYST"
 PASTE_GAP = 0.05  # lines arriving this close together on a terminal are one pasted message
+PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"  # what a terminal wraps a paste in
+BRACKETED_PASTE = ("\x1b[?2004h", "\x1b[?2004l")  # ask the terminal to mark pastes, and stop
 PROGRESS = 0.25  # how often cards in progress are redrawn
 HELP = """\
   /pivot X     a card for each indicator in X (defanged is fine)
@@ -134,11 +136,33 @@ def _reader(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | None]) -
 
 
 async def _next_input(queue: asyncio.Queue[str | None], tty: bool) -> str | None:
+    """The next message. On a terminal a paste is one message, however many lines it has:
+    the terminal marks it (bracketed paste, switched on in `run`), and without the marks the
+    lines that arrive together count as one. A pipe gives one message a line (a transcript)."""
     line = await queue.get()
-    if line is None or not tty or line.lstrip().startswith("/") or line.strip().isdigit():
+    if line is None or not tty:
         return line
-    lines = [line.rstrip("\n")]
-    while True:  # a paste arrives as a burst of lines: one message, as in Slack
+    if PASTE_START in line:
+        return await _bracketed(queue, line)
+    if line.lstrip().startswith("/") or line.strip().isdigit():
+        return line
+    return await _burst(queue, line)
+
+
+async def _bracketed(queue: asyncio.Queue[str | None], first: str) -> str:
+    lines = [first.replace(PASTE_START, "").rstrip("\n")]
+    while PASTE_END not in lines[-1]:
+        more = await queue.get()
+        if more is None:
+            queue.put_nowait(None)
+            break
+        lines.append(more.rstrip("\n"))
+    return "\n".join(lines).replace(PASTE_END, "").strip("\n")
+
+
+async def _burst(queue: asyncio.Queue[str | None], first: str) -> str:
+    lines = [first.rstrip("\n")]
+    while True:
         try:
             more = await asyncio.wait_for(queue.get(), PASTE_GAP)
         except TimeoutError:
@@ -153,7 +177,6 @@ async def _next_input(queue: asyncio.Queue[str | None], tty: bool) -> str | None
 async def run(out: TextIO = sys.stdout) -> int:
     slack = SlackSettings.from_env()
     settings = Settings.from_env()
-    tty = sys.stdin.isatty()
     with FakeSlack(user_id="UBOT", bot_id="BBOT") as fake:
         secret = secrets.token_hex(16)
         slack = replace(
@@ -171,25 +194,37 @@ async def run(out: TextIO = sys.stdout) -> int:
                 state=MemoryStore(),  # one process, one session: nothing to share
                 identity=Identity(),
             )
-            console = Console(bot, fake, secret, out)
-            console.say("Pivot console: /pivot X, paste text, press buttons by number; help, quit.")
-            console.say("Sources that cannot be reached (offline?) show as failed on the card.")
-            queue: asyncio.Queue[str | None] = asyncio.Queue()
-            threading.Thread(
-                target=_reader, args=(asyncio.get_running_loop(), queue), daemon=True
-            ).start()
             try:
-                while True:
-                    if tty:
-                        print("> ", end="", file=out, flush=True)
-                    line = await _next_input(queue, tty)
-                    if line is not None and not tty and line.strip():
-                        console.say(f"> {line.strip()}")  # a transcript reads like a session
-                    if line is None or not await console.handle(line):
-                        break
+                await _session(Console(bot, fake, secret, out), sys.stdin.isatty())
             finally:
                 await bot.aclose()
     return 0
+
+
+async def _session(console: Console, tty: bool) -> None:
+    console.say("Pivot console: /pivot X, paste text, press buttons by number; help, quit.")
+    console.say("Sources that cannot be reached (offline?) show as failed on the card.")
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+    loop = asyncio.get_running_loop()
+    threading.Thread(target=_reader, args=(loop, queue), daemon=True).start()
+    if tty:
+        print(BRACKETED_PASTE[0], end="", file=console.out, flush=True)
+    try:
+        while await _turn(console, queue, tty):
+            pass
+    finally:
+        if tty:
+            print(BRACKETED_PASTE[1], end="", file=console.out, flush=True)
+
+
+async def _turn(console: Console, queue: asyncio.Queue[str | None], tty: bool) -> bool:
+    """Read and handle one message; False when the session ends."""
+    if tty:
+        print("> ", end="", file=console.out, flush=True)
+    line = await _next_input(queue, tty)
+    if line is not None and not tty and line.strip():
+        console.say(f"> {line.strip()}")  # a transcript reads like a session
+    return line is not None and await console.handle(line)
 
 
 def run_console() -> int:

@@ -1,49 +1,93 @@
-"""Cards as terminal text, for `python -m bot pivot X` without --json or --blocks."""
+"""Cards as terminal text, for `python -m bot pivot X` without --json or --blocks.
+
+Defanged like the cards (every host-like dot broken, schemes fanged), one fact a line, lists
+joined, records spelled out; terminal control characters from outside data dropped.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from enrichment.model import PivotPage, Report, Status
+from bot.render.escape import clean, defang_text
+from bot.render.states import (
+    FAILED,
+    NOT_REGISTERED,
+    UNREACHABLE,
+    age_words,
+    all_failed,
+    failure_reason,
+    not_registered,
+    unicode_form,
+)
+from enrichment.model import PivotPage, Report, SourceResult, Status
+
+WIDTH = 14  # the label column
 
 
-def _clean(value: Any) -> str:
-    """One line of terminal-safe text: no control characters from outside data."""
-    if isinstance(value, (list, tuple)):
-        value = ", ".join(str(v) for v in value)
-    text = str(value)
-    return "".join(c if c.isprintable() else " " for c in text)[:300]
+def plain(value: Any, limit: int = 300) -> str:
+    """Outside data as one defanged line of terminal-safe text."""
+    if isinstance(value, Mapping):
+        value = ", ".join(f"{k} {plain(v)}" for k, v in value.items())
+    elif isinstance(value, list | tuple):
+        value = ", ".join(plain(v) for v in value)
+    elif isinstance(value, bool):
+        value = "yes" if value else "no"
+    return defang_text(clean(str(value)))[:limit]
+
+
+def _row(name: str, value: str) -> str:
+    return f"  {name:<{WIDTH}}{value}"
+
+
+def _fact_rows(facts: Mapping[str, Any]) -> list[str]:
+    rows = []
+    for key, value in facts.items():
+        shown = plain(value)
+        if key == "created" and (age := age_words(value)):
+            shown += f" ({age})"
+        rows.append(_row(key.replace("_", " "), shown))
+    return rows
+
+
+def _sources(results: Mapping[str, SourceResult]) -> str:
+    parts = []
+    for name, result in sorted(results.items()):
+        if result.status is Status.SKIPPED:
+            continue
+        said = failure_reason(result) if result.status in FAILED else result.status.value
+        parts.append(f"{name} {said}")
+    return ", ".join(parts) or "none applied"
 
 
 def report_text(report: Report) -> str:
     ind = report.indicator
     lines = [f"{ind.defanged}  ({ind.kind.value})"]
-    score = report.risk.score
-    lines.append(f"  risk: {score if score is not None else 'not scored'}")
-    for reason in report.risk.reasons:
-        lines.append(f"    +{reason.points} {reason.code}: {_clean(reason.detail)}")
-    for key, value in report.facts.items():
-        lines.append(f"  {key}: {_clean(value)}")
-    asked = [
-        f"{r.name} {r.status.value}" + (f" ({_clean(r.detail)})" if r.detail else "")
-        for r in report.results.values()
-        if r.status is not Status.SKIPPED
-    ]
-    lines.append("  sources: " + (", ".join(asked) or "none applied"))
+    if (shown := unicode_form(ind)) is not None:
+        lines.append(_row("looks like", f"{plain(shown)}  (Unicode spelling of an IDN)"))
+    if report.risk.score is not None:
+        reasons = "; ".join(plain(r.detail or r.code) for r in report.risk.reasons[:3])
+        lines.append(_row("risk", f"{report.risk.score}/100  {reasons}".rstrip()))
+    if not_registered(report):
+        lines.append(_row("", NOT_REGISTERED))
+    lines += _fact_rows(report.facts)
+    if all_failed(report.results) and not report.facts:
+        lines.append(_row("sources", UNREACHABLE))
+    else:
+        lines.append(_row("sources", _sources(report.results)))
     if report.pivots:
-        offers = [
-            f"{p.id}" + (f" ({p.count})" if p.count is not None else "") for p in report.pivots
-        ]
-        lines.append("  pivots: " + ", ".join(offers))
+        offers = [p.id + (f" ({p.count})" if p.count is not None else "") for p in report.pivots]
+        lines.append(_row("pivots", ", ".join(offers)))
     return "\n".join(lines)
 
 
 def page_text(page: PivotPage) -> str:
-    lines = [f"{page.pivot} on {page.subject.defanged}: {page.total} result(s), page {page.page}"]
+    total = "?" if page.total is None else page.total
+    title = f"{page.label or page.pivot} on {page.subject.defanged}"
+    lines = [f"{title}: {total} result(s), page {page.page}"]
     lines += [f"  {item.indicator.defanged}  ({item.indicator.kind.value})" for item in page.items]
     if page.text:
-        lines.append("\n".join(_clean(line) for line in page.text.splitlines()))
-    for name, source in page.sources.items():
-        if source.status is not Status.OK:
-            lines.append(f"  {name}: {source.status.value} {_clean(source.detail or '')}")
+        lines += [defang_text(clean(line)) for line in page.text.splitlines()]
+    failed = [r for r in page.sources.values() if r.status in FAILED]
+    lines += [_row(r.name, failure_reason(r)) for r in failed]
     return "\n".join(lines)
