@@ -52,14 +52,19 @@ class Refused(Exception):
         self.status = status
 
 
-def verify(secret: str, body: bytes, headers: Any, now: float | None = None) -> str:
-    """The request's signature when it verifies; Refused(401) otherwise."""
+def _timestamp(headers: Any, now: float | None) -> str:
     stamp = str(headers.get("X-Slack-Request-Timestamp") or "")
-    signature = str(headers.get("X-Slack-Signature") or "")
     if not stamp.isascii() or not stamp.isdigit() or len(stamp) > 12:
         raise Refused(401, "missing or malformed timestamp")
     if abs((time.time() if now is None else now) - int(stamp)) > MAX_SKEW:
         raise Refused(401, "stale timestamp")
+    return stamp
+
+
+def verify(secret: str, body: bytes, headers: Any, now: float | None = None) -> str:
+    """The request's signature when it verifies; Refused(401) otherwise."""
+    stamp = _timestamp(headers, now)
+    signature = str(headers.get("X-Slack-Signature") or "")
     if not signature.startswith("v0=") or len(signature) > 100:
         raise Refused(401, "missing or malformed signature")
     base = b"v0:" + stamp.encode() + b":" + body  # the bytes as sent, decodable or not

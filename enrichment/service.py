@@ -122,9 +122,7 @@ class Service:
         if not sources:
             return
         address = _first_address(results.get("dns"))
-        why = "no address to look up" if address is None else None
-        if address is not None and (private := internal_reason(address, self.settings)):
-            why = f"kept internal: the address is a {private}"
+        why = self._address_problem(address)
         if why or address is None:
             results.update({s.name: plan_skipped(s.name, why or "") for s in sources})
             return
@@ -135,6 +133,12 @@ class Service:
             if facts:
                 facts["hosting_ip"] = address.value
             results[name] = replace(result, facts=facts)
+
+    def _address_problem(self, address: Indicator | None) -> str | None:
+        if address is None:
+            return "no address to look up"
+        private = internal_reason(address, self.settings)
+        return f"kept internal: the address is a {private}" if private else None
 
     async def _wave(
         self,

@@ -11,7 +11,9 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import Any
 
+import httpx
 import pytest
 
 from bot.app import make_client
@@ -101,6 +103,14 @@ def forged_bodies(response_url: str) -> list[tuple[str, str]]:
     return [(slash, payloads.FORM), (click, payloads.FORM)]
 
 
+async def post_forged(
+    slack: SlackHarness, body: str, kind: str, stamp: str | None, signature: str | None
+) -> httpx.Response:
+    forged = {"x-slack-request-timestamp": stamp, "x-slack-signature": signature}
+    headers = {k: v for k, v in forged.items() if v is not None}
+    return await slack.http.post(slack.url, content=body, headers={**headers, "content-type": kind})
+
+
 @pytest.mark.parametrize("stamp", ["abc", "1.5", "", "1700000000x", "-1", None, "9" * 40])
 @pytest.mark.parametrize("signature", [None, "", "v0=00", "v1=abc"])
 async def test_an_unsigned_request_gets_401_and_nothing_else(
@@ -109,14 +119,8 @@ async def test_an_unsigned_request_gets_401_and_nothing_else(
     caplog.set_level(logging.DEBUG)
     async with SlackHarness(FakeService()) as slack:
         for body, kind in forged_bodies(outside.url + "/latest/meta-data"):
-            headers = {"content-type": kind}
-            if stamp is not None:
-                headers["x-slack-request-timestamp"] = stamp
-            if signature is not None:
-                headers["x-slack-signature"] = signature
-            response = await slack.http.post(slack.url, content=body, headers=headers)
-            assert response.status_code == 401
-            assert response.content == b""
+            response = await post_forged(slack, body, kind, stamp, signature)
+            assert (response.status_code, response.content) == (401, b"")
         await slack.settle()
         assert slack.fake.calls == []  # no listener, no error handler, no Web API call
     assert outside.requests == []
@@ -228,6 +232,19 @@ async def test_request_bodies_never_reach_the_logs(
 # -- buttons are bound to where they were made --------------------------------------------------
 
 
+def click_from(
+    slack: SlackHarness, elsewhere: str, action: dict[str, Any], message: dict[str, Any], ts: str
+) -> str:
+    """A click on `action`: from another channel, team or message, or from its own card."""
+    channel = "C2" if elsewhere == "channel" else CHANNEL
+    team = "T2" if elsewhere == "team" else "T1"
+    message = {**message, "ts": ts} if elsewhere == "message" else message
+    url = slack.fake.response_url(channel, USER)
+    return payloads.block_action(
+        action, channel=channel, user=USER, response_url=url, message=message, team=team
+    )
+
+
 @pytest.mark.parametrize("elsewhere", ["channel", "team", "message", "here"])
 async def test_a_button_works_only_on_its_own_card(elsewhere: str) -> None:
     service = FakeService()
@@ -239,31 +256,16 @@ async def test_a_button_works_only_on_its_own_card(elsewhere: str) -> None:
         action = button(summary, "pivot:card")
         message = summary.as_clicked(slack.fake.user_id, slack.fake.bot_id)
         assert message is not None
-        channel, team = CHANNEL, "T1"
-        if elsewhere == "channel":
-            channel = "C2"
-        elif elsewhere == "team":
-            team = "T2"
-        elif elsewhere == "message":
-            message = {**message, "ts": other.ts}
         before = len(service.enriched)
-        body = payloads.block_action(
-            action,
-            channel=channel,
-            user=USER,
-            response_url=slack.fake.response_url(channel, USER),
-            message=message,
-            team=team,
-        )
+        body = click_from(slack, elsewhere, action, message, other.ts)
         assert (await slack.send(body, payloads.FORM)).status_code == 200
         await slack.settle()
         answers = [c.body.get("text", "") for c in slack.fake.calls_to("response_url")]
+    expired = any("expired" in a and "/pivot" in a for a in answers)
     if elsewhere == "here":
-        assert len(service.enriched) == before + 1
-        assert not any("expired" in a for a in answers)
-    else:
-        assert len(service.enriched) == before  # nothing was looked up for the stranger
-        assert any("expired" in a and "/pivot" in a for a in answers)
+        assert (len(service.enriched), expired) == (before + 1, False)
+    else:  # nothing was looked up for the stranger, who is told to run /pivot again
+        assert (len(service.enriched), expired) == (before, True)
 
 
 # -- uploads ------------------------------------------------------------------------------------

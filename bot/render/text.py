@@ -60,16 +60,22 @@ def _sources(results: Mapping[str, SourceResult]) -> str:
     return ", ".join(parts) or "none applied"
 
 
-def report_text(report: Report) -> str:
-    ind = report.indicator
-    lines = [f"{ind.defanged}  ({ind.kind.value})"]
-    if (shown := unicode_form(ind)) is not None:
-        lines.append(_row("looks like", f"{plain(shown)}  (Unicode spelling of an IDN)"))
+def _head_rows(report: Report) -> list[str]:
+    """The IDN's other spelling, the risk, and the verdict, where there are any."""
+    rows = []
+    if (shown := unicode_form(report.indicator)) is not None:
+        rows.append(_row("looks like", f"{plain(shown)}  (Unicode spelling of an IDN)"))
     if report.risk.score is not None:
         reasons = "; ".join(plain(r.detail or r.code) for r in report.risk.reasons[:3])
-        lines.append(_row("risk", f"{report.risk.score}/100  {reasons}".rstrip()))
+        rows.append(_row("risk", f"{report.risk.score}/100  {reasons}".rstrip()))
     if not_registered(report):
-        lines.append(_row("", NOT_REGISTERED))
+        rows.append(_row("", NOT_REGISTERED))
+    return rows
+
+
+def report_text(report: Report) -> str:
+    ind = report.indicator
+    lines = [f"{ind.defanged}  ({ind.kind.value})", *_head_rows(report)]
     lines += _fact_rows(report.facts)
     if all_failed(report.results) and not report.facts:
         lines.append(_row("sources", UNREACHABLE))
