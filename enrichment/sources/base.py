@@ -20,6 +20,22 @@ from enrichment.model import Finding, Indicator, Kind
 from enrichment.settings import Settings
 
 
+@dataclass(frozen=True, slots=True)
+class Related:
+    """One answer of a reverse lookup (a domain on this IP, a domain of this registrant)."""
+
+    value: str  # canonical
+    kind: Kind
+    first_seen: float | None = None  # Unix seconds, when the source knows
+    last_seen: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedPage:
+    items: tuple[Related, ...]
+    total: int | None  # None: the source cannot count
+
+
 @dataclass(frozen=True)
 class Context:
     """Collaborators handed to every source; tests pass loopback versions."""
@@ -48,6 +64,9 @@ class Source(ABC):
     # the name resolved to on the same card (DNS's A records), and its facts come back as
     # `hosting_<fact>` (asn for a domain: the AS and network hosting the name).
     via_address: ClassVar[frozenset[Kind]] = frozenset()
+    # Pivot ids (enrichment.pivots) it can answer with `reverse_lookup`: "reverse_ip",
+    # "same_ns", "reverse_whois_email", ...
+    reverse: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
@@ -67,3 +86,10 @@ class Source(ABC):
     @abstractmethod
     async def lookup(self, indicator: Indicator) -> Finding:
         """Ask the upstream about `indicator`; raise `SourceError` subclasses on failure."""
+
+    async def reverse_lookup(
+        self, pivot: str, indicator: Indicator, *, offset: int, limit: int
+    ) -> RelatedPage:
+        """One page of pivot `pivot` on `indicator` (a pivot id in `reverse`); raises from
+        `enrichment.errors` like `lookup`."""
+        raise NotImplementedError(f"{self.name} does not answer {pivot}")
