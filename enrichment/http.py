@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -59,18 +59,24 @@ async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
+class Answer(NamedTuple):
+    status: int
+    body: bytes
+    headers: httpx.Headers
+
+
 async def _once(
     client: httpx.AsyncClient, method: str, url: str, max_bytes: int, **kwargs: Any
-) -> tuple[int, bytes, httpx.URL | None]:
-    """(status, body, where a redirect points) for one request; no body for a redirect."""
+) -> tuple[Answer, httpx.URL | None]:
+    """The answer and where a redirect points, for one request; no body for a redirect."""
     try:
         async with client.stream(method, url, **kwargs) as response:
             if response.status_code == 429:
                 raise RateLimited("HTTP 429", retry_after=_retry_after(response))
             if response.status_code in REDIRECTS:
-                return response.status_code, b"", _location(response)
+                return Answer(response.status_code, b"", response.headers), _location(response)
             body = await _read_capped(response, max_bytes)
-            return response.status_code, body, None
+            return Answer(response.status_code, body, response.headers), None
     except httpx.TimeoutException as exc:
         raise SourceTimeout("timed out") from exc
     except httpx.TransportError as exc:
@@ -104,20 +110,28 @@ async def _allowed_hop(origin: httpx.URL, target: httpx.URL) -> str:
 
 async def fetch(
     client: httpx.AsyncClient, method: str, url: str, max_bytes: int, **kwargs: Any
-) -> tuple[int, bytes]:
+) -> Answer:
     """One request, its redirects followed through the outbound rule."""
     origin = httpx.URL(url)
     for _ in range(MAX_REDIRECTS + 1):
-        status, body, location = await _once(client, method, url, max_bytes, **kwargs)
+        answer, location = await _once(client, method, url, max_bytes, **kwargs)
         if location is None:
-            return status, body
+            return answer
         url = await _allowed_hop(origin, location)
-        method = "GET" if status == 303 else method
+        method = "GET" if answer.status == 303 else method
         kwargs.pop("params", None)  # the Location carries its own query
     raise Unavailable(f"more than {MAX_REDIRECTS} redirects")
 
 
 async def request(
+    client: httpx.AsyncClient, method: str, url: str, **kwargs: Any
+) -> tuple[int, bytes]:
+    """(status, body) of `answer`."""
+    status, body, _ = await answer(client, method, url, **kwargs)
+    return status, body
+
+
+async def answer(
     client: httpx.AsyncClient,
     method: str,
     url: str,
@@ -126,8 +140,8 @@ async def request(
     retries: int = 2,
     backoff: float = 0.2,
     **kwargs: Any,
-) -> tuple[int, bytes]:
-    """Return (status, body) for any status below 500 except 429, which raises RateLimited.
+) -> Answer:
+    """The answer for any status below 500 except 429, which raises RateLimited.
 
     5xx and connection errors are retried `retries` times with doubling backoff; the caller's
     timeout (the service's deadline) bounds the whole thing.
@@ -135,15 +149,15 @@ async def request(
     for attempt in range(retries + 1):
         last = attempt == retries
         try:
-            status, body = await fetch(client, method, url, max_bytes, **kwargs)
+            got = await fetch(client, method, url, max_bytes, **kwargs)
         except _ConnectionFailed:
             if last:
                 raise
         else:
-            if status < 500:
-                return status, body
+            if got.status < 500:
+                return got
             if last:
-                raise Unavailable(f"HTTP {status}")
+                raise Unavailable(f"HTTP {got.status}")
         await asyncio.sleep(backoff * (2**attempt))
     raise AssertionError("unreachable")
 

@@ -21,11 +21,12 @@ Env = Mapping[str, str]
 
 FEEDS = ("URLHAUS", "THREATFOX", "FEODO", "OPENPHISH", "SPAMHAUS_DROP")
 # Names DESIGN.md reserves for what is still to come: known, so not typos, but not read yet.
-RESERVED = frozenset(
-    {"PIVOT_REDIS_URL", "PIVOT_DATABASE_URL"} | {f"PIVOT_FEED_{name}_URL" for name in FEEDS}
-)
+RESERVED = frozenset({"PIVOT_REDIS_URL", "PIVOT_DATABASE_URL"})
+FEED_URLS = frozenset(f"PIVOT_FEED_{name}_URL" for name in FEEDS)
 # URL variables that are not a source's base URL (`PIVOT_<SOURCE>_URL`).
-OTHER_URLS = RESERVED | {"PIVOT_SLACK_API_URL", "PIVOT_RDAP_URL", "PIVOT_RDAP_BOOTSTRAP_URL"}
+OTHER_URLS = (
+    RESERVED | FEED_URLS | {"PIVOT_SLACK_API_URL", "PIVOT_RDAP_URL", "PIVOT_RDAP_BOOTSTRAP_URL"}
+)
 MAX_DEADLINE = 600.0
 
 
@@ -97,6 +98,16 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(d.lower().strip(".") for d in split_list(text))
 
 
+def _feed_urls(env: Env) -> dict[str, str]:
+    """Where each feed is downloaded from, by upper-case feed name, when not the default."""
+    urls = {}
+    for name in FEEDS:
+        url = read(env, f"PIVOT_FEED_{name}_URL", _base_url, "an http:// or https:// URL")
+        if url:
+            urls[name] = url
+    return urls
+
+
 def _source_urls(env: Env) -> dict[str, str]:
     """`PIVOT_<SOURCE>_URL` variables by lower-case source name (which names are sources is
     the registry's to say: the service checks them)."""
@@ -119,6 +130,7 @@ class Settings:
     rdap_url: str | None = None
     rdap_bootstrap_url: str | None = None
     source_urls: Mapping[str, str] = field(default_factory=dict)  # lower-case name -> base URL
+    feed_urls: Mapping[str, str] = field(default_factory=dict)  # upper-case feed -> URL
     deadline: float = 8.0
     dns_canary: str = "a.root-servers.net"
     internal_networks: tuple[IpNetwork, ...] = ()
@@ -141,6 +153,7 @@ class Settings:
                 env, "PIVOT_RDAP_BOOTSTRAP_URL", _base_url, "an http(s) URL"
             ),
             "source_urls": _source_urls(env),
+            "feed_urls": _feed_urls(env),
             "deadline": read(env, "PIVOT_DEADLINE", _deadline, "seconds in (0, 600]"),
             "dns_canary": read(env, "PIVOT_DNS_CANARY", _name, "a domain name"),
             "internal_networks": read(

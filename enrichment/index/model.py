@@ -101,9 +101,7 @@ class Index(Protocol):
     ) -> list[Observation]:
         """What `subject` relates to (its history: every IP it resolved to), newest first."""
 
-    async def neighbours(
-        self, ip: str, *, offset: int = 0, limit: int = 25
-    ) -> list[Observation]:
+    async def neighbours(self, ip: str, *, offset: int = 0, limit: int = 25) -> list[Observation]:
         """A/AAAA observations of other addresses in `ip`'s /24 (IPv4) or /64 (IPv6): the
         names hosted next door. Newest first."""
 
