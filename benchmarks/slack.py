@@ -34,7 +34,8 @@ from bot.console import payloads
 from bot.server import PATH, start_http
 from bot.settings import SlackSettings
 from bot.state import open_state
-from enrichment.model import Indicator, PivotPage, Report, SourceResult, Status
+from enrichment.index.model import Sighting
+from enrichment.model import Indicator, PivotItem, PivotPage, Report, SourceResult, Status
 from enrichment.service import Service
 from enrichment.settings import Settings
 from tests.servers.dns_server import DEFAULT_ZONE, DnsServer
@@ -52,8 +53,18 @@ class InstantService:
         result = SourceResult("dns", Status.OK, {"a": ["192.0.2.1"]})
         return Report(indicator, {"dns": result}, {"a": ["192.0.2.1"]})
 
-    async def pivot(self, pivot_id: str, indicator: Indicator, page: int = 1) -> PivotPage:
+    async def pivot(
+        self, pivot_id: str, subject: Indicator, page: int = 1, *, target: str | None = None
+    ) -> PivotPage:
         raise NotImplementedError
+
+    async def pivot_all(
+        self, pivot_id: str, subject: Indicator, *, target: str | None = None
+    ) -> list[PivotItem]:
+        raise NotImplementedError
+
+    async def record_sighting(self, sighting: Sighting) -> None:
+        return None
 
     async def __aenter__(self) -> InstantService:
         return self

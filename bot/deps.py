@@ -13,16 +13,26 @@ from bot.render.cards import Message
 from bot.response_urls import ResponseUrls
 from bot.settings import SlackSettings
 from bot.state import NAMESPACE, Store
-from enrichment.model import Indicator, PivotPage, Report
+from enrichment.index.model import Sighting
+from enrichment.model import Indicator, PivotItem, PivotPage, Report
 
 ErrorHook = Callable[[Exception], Awaitable[None]]
 
 
 class EnrichService(Protocol):
-    """The two calls bot/ makes on `enrichment.service.Service`."""
+    """The calls bot/ makes on `enrichment.service.Service`."""
 
     async def enrich(self, indicator: Indicator) -> Report: ...
-    async def pivot(self, pivot_id: str, indicator: Indicator, page: int = 1) -> PivotPage: ...
+
+    async def pivot(
+        self, pivot_id: str, subject: Indicator, page: int = 1, *, target: str | None = None
+    ) -> PivotPage: ...
+
+    async def pivot_all(
+        self, pivot_id: str, subject: Indicator, *, target: str | None = None
+    ) -> list[PivotItem]: ...
+
+    async def record_sighting(self, sighting: Sighting) -> None: ...
 
 
 class Tasks:

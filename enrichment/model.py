@@ -157,6 +157,7 @@ class PivotPage:
     sources: Mapping[str, SourceResult] = field(default_factory=dict)
     text: str | None = None  # for pivots whose answer is a document (raw WHOIS)
     label: str = ""  # how a card names the pivot ("PTR names"); the id when empty
+    target: str | None = None  # what it ran on, when not the subject (a registrant e-mail)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -169,4 +170,6 @@ class PivotPage:
         }
         if self.text is not None:
             out["text"] = self.text
+        if self.target is not None:
+            out["target"] = self.target
         return out

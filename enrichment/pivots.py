@@ -1,8 +1,11 @@
 """The pivot table: every pivot a card can offer, as one entry each.
 
-An entry says which indicator kinds it serves, when to offer it (and with what count) given a
-report, which extra sources it needs when it runs, and how to turn the report into results.
-Adding a pivot is one entry here; the Slack side renders whatever a report offers.
+An entry says on which kinds of card it is offered and on what (`targets`: the card's own
+indicator, each of its name servers, its registrant's e-mail, ...), and how it is answered:
+either from the report itself (`items`/`text`, with `needs` naming the on-request sources to
+ask), or as a reverse lookup (`relation` in the team's index, and every enabled source whose
+`reverse` names the pivot). Adding a pivot is one entry here; the Slack side renders whatever
+a report offers.
 """
 
 from __future__ import annotations
@@ -12,23 +15,33 @@ from dataclasses import dataclass
 from typing import Any
 
 from enrichment.errors import InvalidInput
+from enrichment.index.model import Relation
 from enrichment.indicators import lookup_target, make_indicator
 from enrichment.model import Indicator, Kind, PivotOffer, Report
+from enrichment.redaction import is_placeholder
 
 Items = list[Indicator]
+Targets = Callable[[Report], list[str]]
 
 
 @dataclass(frozen=True)
 class PivotSpec:
     id: str
     label: str
-    kinds: frozenset[Kind]
-    # report -> how many results (0: nothing to offer, None: unknown until it runs)
-    count: Callable[[Report], int | None]
-    items: Callable[[Report], Items] = lambda _report: []
+    kinds: frozenset[Kind]  # the cards that offer it
+    targets: Targets  # what it runs on; none: not offered on that card
+    items: Callable[[Report], Items] | None = None  # answered from the report
     text: Callable[[Report], str | None] = lambda _report: None
-    needs: tuple[str, ...] = ()  # sources to ask even when they do not run automatically
+    count: Callable[[Report, str], int | None] = lambda _report, _target: None
+    needs: tuple[str, ...] = ()  # on-request sources the report must ask
     source: str = "dns"
+    relation: Relation | None = None  # answered by the index (and reverse sources)
+    target_kind: Kind | None = None  # None: the target is text (a name, an organisation)
+
+    @property
+    def reverse(self) -> bool:
+        """Answered by a reverse lookup (the index, sources that `reverse` it)."""
+        return self.relation is not None
 
 
 def _kinded(values: Any, guess: Callable[[str], Kind]) -> Items:
@@ -49,9 +62,51 @@ def _domain_kind(_value: str) -> Kind:
     return Kind.DOMAIN
 
 
-def _list_count(*keys: str) -> Callable[[Report], int | None]:
-    def count(report: Report) -> int | None:
-        return sum(len(report.facts.get(key) or ()) for key in keys)
+def _own(report: Report) -> list[str]:
+    return [report.indicator.value]
+
+
+def _if_any(*keys: str) -> Targets:
+    """The card itself, when the report holds any of `keys`."""
+    return lambda r: _own(r) if any(r.facts.get(k) for k in keys) else []
+
+
+def _fact_values(key: str, limit: int = 3) -> Targets:
+    """Each value of a fact (a name server, an address), at most `limit`."""
+
+    def targets(report: Report) -> list[str]:
+        value = report.facts.get(key)
+        values = value if isinstance(value, list) else [value] if value else []
+        return [str(v) for v in values[:limit]]
+
+    return targets
+
+
+def _registrant(key: str) -> Targets:
+    """The registrant's value, unless it is withheld or a privacy service's."""
+
+    def targets(report: Report) -> list[str]:
+        value = report.facts.get(key)
+        if not isinstance(value, str) or report.facts.get("redacted") or is_placeholder(value):
+            return []
+        return [value]
+
+    return targets
+
+
+def _email_or(key: str) -> Targets:
+    registrant = _registrant(key)
+    return lambda r: _own(r) if r.indicator.kind is Kind.EMAIL else registrant(r)
+
+
+def _dt_count(key: str) -> Callable[[Report, str], int | None]:
+    """A count DomainTools' profile gave on this card (`{target: n}` or a plain number)."""
+
+    def count(report: Report, target: str) -> int | None:
+        value = report.facts.get(key)
+        if isinstance(value, dict):
+            value = value.get(target)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
 
     return count
 
@@ -73,63 +128,115 @@ PIVOTS: tuple[PivotSpec, ...] = (
         "resolve",
         "Resolve",
         _DOMAIN,
-        count=_list_count("a", "aaaa"),
+        _if_any("a", "aaaa"),
         items=lambda r: _kinded([*r.facts.get("a", ()), *r.facts.get("aaaa", ())], _ip_kind),
     ),
     PivotSpec(
         "ptr",
         "PTR names",
         _IP,
-        count=_list_count("ptr"),
+        _if_any("ptr"),
         items=lambda r: _kinded(r.facts.get("ptr"), _domain_kind),
     ),
-    PivotSpec("host", "Host", frozenset({Kind.URL}), count=lambda _r: 1, items=_url_host),
+    PivotSpec("host", "Host", frozenset({Kind.URL}), _own, items=_url_host),
     PivotSpec(
         "name_servers",
         "Name servers",
         _DOMAIN,
-        count=_list_count("name_servers"),
+        _if_any("name_servers"),
         items=lambda r: _kinded(r.facts.get("name_servers"), _domain_kind),
     ),
     PivotSpec(
         "raw_whois",
         "Raw WHOIS",
         _DOMAIN | _IP,
-        count=lambda _r: None,
+        _own,
         text=_raw_whois,
         needs=("whois",),
         source="whois",
     ),
     PivotSpec(
-        "subdomains",
-        "Subdomains (crt.sh)",
+        "reverse_ip",
+        "Co-hosted",
+        _IP | _DOMAIN,
+        lambda r: _own(r) if r.indicator.kind in _IP else _fact_values("a")(r),
+        count=_dt_count("dt_ip_domains"),
+        relation=Relation.A,
+        target_kind=Kind.IPV4,
+        source="index",
+    ),
+    PivotSpec(
+        "neighbours",
+        "Network neighbours",
+        _IP,
+        _own,
+        relation=Relation.A,
+        target_kind=Kind.IPV4,
+        source="index",
+    ),
+    PivotSpec(
+        "same_ns",
+        "Same name server",
         _DOMAIN,
-        count=lambda r: r.facts.get("subdomain_count"),
-        items=lambda r: _kinded(r.facts.get("subdomains"), _domain_kind),
-        needs=("crtsh",),
-        source="crtsh",
+        lambda r: [*_own(r), *_fact_values("name_servers")(r)],
+        count=_dt_count("dt_ns_domains"),
+        relation=Relation.NS,
+        target_kind=Kind.DOMAIN,
+        source="index",
+    ),
+    PivotSpec(
+        "reverse_whois_email",
+        "Registrant's domains",
+        _DOMAIN | frozenset({Kind.EMAIL}),
+        _email_or("registrant_email"),
+        count=_dt_count("dt_registrant_domains"),
+        relation=Relation.REGISTRANT_EMAIL,
+        target_kind=Kind.EMAIL,
+        source="index",
+    ),
+    PivotSpec(
+        "reverse_whois_name",
+        "Same registrant name",
+        _DOMAIN,
+        _registrant("registrant_name"),
+        relation=Relation.REGISTRANT_NAME,
+        source="index",
+    ),
+    PivotSpec(
+        "reverse_whois_org",
+        "Same registrant org",
+        _DOMAIN,
+        _registrant("registrant_org"),
+        relation=Relation.REGISTRANT_ORG,
+        source="index",
+    ),
+    PivotSpec(
+        "subdomains",
+        "Subdomains",
+        _DOMAIN,
+        _own,
+        relation=Relation.REGISTERED_DOMAIN,
+        target_kind=Kind.DOMAIN,
+        source="index",
     ),
 )
 
 BY_ID: Mapping[str, PivotSpec] = {spec.id: spec for spec in PIVOTS}
 
 
-def spec_for(pivot_id: str, kind: Kind) -> PivotSpec:
+def spec_for(pivot_id: str) -> PivotSpec:
     spec = BY_ID.get(pivot_id)
     if spec is None:
         raise InvalidInput(f"unknown pivot {pivot_id!r}; known: {', '.join(sorted(BY_ID))}")
-    if kind not in spec.kinds:
-        raise InvalidInput(f"pivot {pivot_id!r} does not apply to a {kind.value}")
     return spec
 
 
 def offers(report: Report, available: frozenset[str]) -> tuple[PivotOffer, ...]:
-    """The pivots worth a button on this report; `available` names the enabled sources.
-
-    A pivot that reads the report is offered when it has something to show; one that asks a
-    source of its own (`needs`) is offered when that source is enabled and did not just fail
-    on this card (a button that would only repeat the failure promises what it cannot give).
-    """
+    """The pivots worth a button on this report, each on each of its targets; `available`
+    names the enabled sources. Counts come from the report where it has them (the index's
+    counts are added by the service). A pivot that needs a source is offered when that source
+    is enabled and did not just fail on this card (a button that would only repeat the
+    failure promises what it cannot give)."""
     out = []
     for spec in PIVOTS:
         if report.indicator.kind not in spec.kinds:
@@ -138,8 +245,24 @@ def offers(report: Report, available: frozenset[str]) -> tuple[PivotOffer, ...]:
             continue
         if any(report.results.get(name) in report.failed() for name in spec.needs):
             continue
-        count = spec.count(report)
-        if not spec.needs and count == 0:
-            continue
-        out.append(PivotOffer(spec.id, spec.label, report.indicator.value, count or None))
+        out += _offers(spec, report)
     return tuple(out)
+
+
+def _offers(spec: PivotSpec, report: Report) -> list[PivotOffer]:
+    offered = []
+    for target in spec.targets(report):
+        count = spec.count(report, target)
+        if spec.items is not None:
+            count = len(spec.items(report)) or None
+        offered.append(PivotOffer(spec.id, spec.label, target, count))
+    return offered
+
+
+def target_indicator(spec: PivotSpec, target: str) -> Indicator | None:
+    """The target as an indicator when the pivot runs on one (an address, a name server, an
+    e-mail address), else None (a registrant's name or organisation)."""
+    if spec.target_kind is None:
+        return None
+    kind = _ip_kind(target) if spec.target_kind is Kind.IPV4 else spec.target_kind
+    return make_indicator(kind, target)

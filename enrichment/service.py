@@ -1,53 +1,40 @@
 """The one entry point: `await service.enrich(indicator)` and `await service.pivot(...)`.
 
-Every applicable source runs at once, each behind the cache, under its own timeout and
-concurrency limit, all under one deadline. Whatever misses the deadline is reported as
-`timeout` and keeps running in the background so its answer is cached for the next card.
+A card asks every applicable source at once (`enrichment.runner`), each under its own timeout,
+all under one deadline; merges their facts; offers the pivots worth a button, with the counts
+the index knows; and teaches the pivot index what it learned, off the request path. Pivots
+are run by `enrichment.pivoting`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import Any
 
 import httpx
 
 from enrichment import pivots
 from enrichment.cache import Cache
-from enrichment.errors import (
-    InvalidInput,
-    NotConfigured,
-    RateLimited,
-    SourceError,
-    SourceTimeout,
-)
+from enrichment.errors import InvalidInput
 from enrichment.http import make_client
+from enrichment.index.model import Index, Observation, Sighting
+from enrichment.index.observe import observations
 from enrichment.indicators import defang, lookup_target, parse_indicator
 from enrichment.merge import merge_facts
-from enrichment.model import (
-    Finding,
-    Indicator,
-    Kind,
-    PivotItem,
-    PivotPage,
-    Report,
-    SourceResult,
-    Status,
-)
+from enrichment.model import Indicator, Kind, PivotItem, PivotPage, Report, SourceResult, Status
+from enrichment.pivoting import Pivoting
 from enrichment.plan import plan, unavailable
 from enrichment.plan import skipped as plan_skipped
 from enrichment.privacy import internal_reason
+from enrichment.runner import Runner
 from enrichment.settings import Settings
 from enrichment.sources import REGISTRY, Context, Source
+from enrichment.stores import StoreError
 
 log = logging.getLogger(__name__)
-
-PAGE_SIZE = 25
-FAILURE_TTL = {Status.TIMEOUT: 30.0, Status.ERROR: 60.0, Status.RATE_LIMITED: 300.0}
-Outcome = tuple[SourceResult, float | None]  # the result and how long to cache it
 
 
 class Service:
@@ -57,20 +44,24 @@ class Service:
         *,
         http: httpx.AsyncClient | None = None,
         cache: Cache | None = None,
+        index: Index | None = None,
         registry: Iterable[type[Source]] = REGISTRY,
     ) -> None:
         self.settings = settings
         self._own_http = http is None
         self.http = http or make_client()
         self.cache = cache or Cache(settings.data_dir / "cache" if settings.cache_enabled else None)
+        self.index = index if index is not None else _open_index(settings)
         self._registry = tuple(registry)
         self._unavailable = unavailable(self._registry, settings)
-        ctx = Context(settings=settings, http=self.http)
-        self.sources: dict[str, Source] = {
-            cls.name: cls(ctx) for cls in self._registry if cls.name not in self._unavailable
-        }
-        self._limits = {name: asyncio.Semaphore(s.concurrency) for name, s in self.sources.items()}
-        self._background: set[asyncio.Future[Outcome]] = set()
+        ctx = Context(settings=settings, http=self.http, index=self.index)
+        sources = {c.name: c(ctx) for c in self._registry if c.name not in self._unavailable}
+        self.runner = Runner(sources, self.cache)
+        self.pivoting = Pivoting(self)
+
+    @property
+    def sources(self) -> dict[str, Source]:
+        return self.runner.sources
 
     async def __aenter__(self) -> Service:
         return self
@@ -79,23 +70,23 @@ class Service:
         await self.aclose()
 
     def pending(self) -> int:
-        """Lookups still running after their card's deadline (they finish into the cache)."""
-        return len(self._background)
+        """Work still running after its card went out (lookups past the deadline, index
+        writes): it finishes into the cache and the index."""
+        return self.runner.pending()
 
     async def aclose(self) -> None:
-        for task in list(self._background):
-            task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
+        await self.runner.aclose()
         if self._own_http:
             await self.http.aclose()
         await self.cache.aclose()
+        if self.index is not None:
+            await self.index.aclose()
 
     # -- enrich -----------------------------------------------------------------------------
 
     async def enrich(self, indicator: Indicator, *, extra: Iterable[str] = ()) -> Report:
         """Ask every applicable source about `indicator` (plus the on-request ones in `extra`)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.settings.deadline
+        deadline = asyncio.get_running_loop().time() + self.settings.deadline
         target = lookup_target(indicator)
         results: dict[str, SourceResult] = {}
         private = internal_reason(indicator, self.settings)
@@ -103,16 +94,18 @@ class Service:
         steps = plan(
             self.sources, self._unavailable, target, private, explicit=explicit, extra=set(extra)
         )
-        await self._wave(steps.now, target, deadline, results)
-        await self._wave(steps.fallbacks(target, results), target, deadline, results)
+        await self.runner.wave(steps.now, target, deadline, results)
+        await self.runner.wave(steps.fallbacks(target, results), target, deadline, results)
         await self._via_address(steps.via_address, deadline, results)
         results.update(steps.skipped)
         facts = dict(merge_facts(results))
         if target is not indicator:
             facts["host" if indicator.kind is Kind.URL else "domain"] = target.value
         report = Report(indicator, dict(sorted(results.items())), facts)
-        available = frozenset(self.sources)
-        return replace(report, pivots=pivots.offers(report, available))
+        offers = pivots.offers(report, frozenset(self.sources))
+        report = replace(report, pivots=await self.pivoting.counted(offers))
+        self._learn(report, target)
+        return report
 
     async def _via_address(
         self, sources: list[Source], deadline: float, results: dict[str, SourceResult]
@@ -127,7 +120,7 @@ class Service:
             results.update({s.name: plan_skipped(s.name, why or "") for s in sources})
             return
         found: dict[str, SourceResult] = {}
-        await self._wave(sources, address, deadline, found)
+        await self.runner.wave(sources, address, deadline, found)
         for name, result in found.items():
             facts = {f"hosting_{k}": v for k, v in result.facts.items()}
             if facts:
@@ -140,97 +133,46 @@ class Service:
         private = internal_reason(address, self.settings)
         return f"kept internal: the address is a {private}" if private else None
 
-    async def _wave(
-        self,
-        sources: list[Source],
-        target: Indicator,
-        deadline: float,
-        results: dict[str, SourceResult],
-    ) -> None:
-        if not sources:
+    def _learn(self, report: Report, target: Indicator) -> None:
+        """Write what the card found into the index, after the card (never delaying it)."""
+        if self.index is None:
             return
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        finished: dict[str, float] = {}
+        found = observations(report, target, time.time())
+        if found:
+            self.runner.keep(asyncio.ensure_future(self._record(found)))
 
-        def timed(name: str, task: asyncio.Future[Outcome]) -> asyncio.Future[Outcome]:
-            task.add_done_callback(lambda _t: finished.setdefault(name, loop.time()))
-            return task
+    async def _record(self, found: Sequence[Observation]) -> None:
+        assert self.index is not None
+        try:
+            await self.index.record(found)
+        except StoreError as exc:
+            log.warning("could not write to the pivot index: %s", exc)
 
-        tasks = {
-            s.name: timed(s.name, asyncio.ensure_future(self._cached(s, target))) for s in sources
-        }
-        await asyncio.wait(tasks.values(), timeout=max(0.0, deadline - loop.time()))
-        for name, task in tasks.items():
-            if task.done():
-                elapsed = _ms(finished.get(name, loop.time()) - started)
-                results[name] = replace(task.result()[0], elapsed_ms=elapsed)
-                continue
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
-            results[name] = SourceResult(
-                name,
-                Status.TIMEOUT,
-                detail="no answer before the card's deadline",
-                elapsed_ms=_ms(loop.time() - started),
-            )
-
-    async def _cached(self, source: Source, target: Indicator) -> Outcome:
-        key = Cache.key("source", source.name, target.kind.value, source.cache_subject(target))
-
-        async def ask() -> dict[str, Any]:
-            return _pack(*await self._ask(source, target))
-
-        doc = await self.cache.get_or_compute(key, ask, ttl_of=lambda d: d.get("ttl"))
-        return _unpack(source.name, doc)
-
-    async def _ask(self, source: Source, target: Indicator) -> Outcome:
-        async with self._limits[source.name]:
+    async def record_sighting(self, sighting: Sighting) -> None:
+        """Remember where an indicator came up in Slack (no index: nothing to remember)."""
+        if self.index is not None:
             try:
-                async with asyncio.timeout(source.timeout):
-                    finding = await source.lookup(target)
-            except (TimeoutError, SourceTimeout) as exc:
-                return _failed(
-                    source, Status.TIMEOUT, str(exc) or f"no answer in {source.timeout:g} s"
-                )
-            except RateLimited as exc:
-                return _failed(source, Status.RATE_LIMITED, str(exc), exc.retry_after)
-            except NotConfigured as exc:
-                return SourceResult(source.name, Status.SKIPPED, detail=str(exc)), None
-            except SourceError as exc:
-                return _failed(source, Status.ERROR, str(exc))
-            except Exception:
-                # A bug in one source costs that source, never the card; the log keeps the trace.
-                log.exception("source %s failed on a %s", source.name, target.kind.value)
-                return _failed(source, Status.ERROR, "internal error (logged)")
-        return _found(source, finding)
+                await self.index.record_sighting(sighting)
+            except StoreError as exc:
+                log.warning("could not record a sighting: %s", exc)
 
     # -- pivot ------------------------------------------------------------------------------
 
-    async def pivot(self, pivot_id: str, subject: Indicator | str, page: int = 1) -> PivotPage:
-        """One page of pivot `pivot_id` run on `subject`."""
+    async def pivot(
+        self, pivot_id: str, subject: Indicator | str, page: int = 1, *, target: str | None = None
+    ) -> PivotPage:
+        """One page of pivot `pivot_id` offered on `subject`'s card, run on `target` (by
+        default the card's own offer of it)."""
         indicator = subject if isinstance(subject, Indicator) else _parse(subject)
-        spec = pivots.spec_for(pivot_id, indicator.kind)
         if page < 1:
             raise InvalidInput("page numbers start at 1")
-        report = await self.enrich(indicator, extra=spec.needs)
-        found = spec.items(report)
-        start = (page - 1) * PAGE_SIZE
-        items = tuple(
-            PivotItem(ind, source=spec.source) for ind in found[start : start + PAGE_SIZE]
-        )
-        wanted = {spec.source, *spec.needs}
-        return PivotPage(
-            pivot=spec.id,
-            subject=indicator,
-            items=items,
-            total=len(found),
-            page=page,
-            page_size=PAGE_SIZE,
-            sources={n: r for n, r in report.results.items() if n in wanted},
-            text=spec.text(report),
-            label=spec.label,
-        )
+        return await self.pivoting.page(pivot_id, indicator, page, target)
+
+    async def pivot_all(
+        self, pivot_id: str, subject: Indicator, *, target: str | None = None
+    ) -> list[PivotItem]:
+        """Every result of a pivot (for an export), as far as its providers answered."""
+        return await self.pivoting.everything(pivot_id, subject, target)
 
 
 def _parse(text: str) -> Indicator:
@@ -251,47 +193,18 @@ def _first_address(dns: SourceResult | None) -> Indicator | None:
     return None
 
 
-def _ms(seconds: float) -> int:
-    return max(0, round(seconds * 1000))
+def _open_index(settings: Settings) -> Index | None:
+    """The pivot index under the data directory; None (with a warning) when it cannot be
+    opened: cards still go out, the index's lines say it is missing."""
+    if not settings.cache_enabled:
+        return None
+    from enrichment.index import open_index
 
-
-def _failed(
-    source: Source, status: Status, detail: str, retry_after: float | None = None
-) -> Outcome:
-    ttl = FAILURE_TTL[status]
-    if retry_after:
-        ttl = min(max(retry_after, 1.0), 3600.0)
-    return SourceResult(source.name, status, detail=detail[:200]), ttl
-
-
-def _pack(result: SourceResult, ttl: float | None) -> dict[str, Any]:
-    """An outcome as the JSON the cache keeps."""
-    return {
-        "status": result.status.value,
-        "facts": dict(result.facts),
-        "detail": result.detail,
-        "raw": result.raw,
-        "ttl": ttl,
-    }
-
-
-def _unpack(name: str, doc: Any) -> Outcome:
-    """An outcome from the cache's JSON; anything malformed counts as an internal error."""
     try:
-        result = SourceResult(
-            name,
-            Status(doc["status"]),
-            dict(doc["facts"]),
-            doc["detail"],
-            raw=doc["raw"],
-        )
-    except (KeyError, TypeError, ValueError):
-        return SourceResult(name, Status.ERROR, detail="cached answer unreadable"), None
-    return result, doc.get("ttl")
+        return open_index(settings)
+    except StoreError as exc:
+        log.warning("pivot index unusable (%s); cards go out without it", exc)
+        return None
 
 
-def _found(source: Source, finding: Finding) -> Outcome:
-    facts: Mapping[str, Any] = dict(finding.facts)
-    status = Status.OK if facts else Status.EMPTY
-    result = SourceResult(source.name, status, facts, finding.detail, raw=finding.raw)
-    return result, finding.ttl or source.ttl
+__all__ = ["Service"]

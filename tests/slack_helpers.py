@@ -28,6 +28,7 @@ from bot.server import PATH, start_http
 from bot.settings import SlackSettings
 from bot.state import Store, open_state
 from enrichment.errors import InvalidInput
+from enrichment.index.model import Sighting
 from enrichment.model import (
     Indicator,
     Kind,
@@ -51,6 +52,7 @@ class FakeService:
     def __init__(self) -> None:
         self.enriched: list[Indicator] = []
         self.pivoted: list[tuple[str, Indicator, int]] = []
+        self.sightings: list[Sighting] = []
 
     async def enrich(self, indicator: Indicator) -> Report:
         self.enriched.append(indicator)
@@ -58,12 +60,22 @@ class FakeService:
         offers = (PivotOffer("resolve", "Resolve", indicator.value, 1),)
         return Report(indicator, {"dns": result}, {"a": ["192.0.2.1"]}, pivots=offers)
 
-    async def pivot(self, pivot_id: str, indicator: Indicator, page: int = 1) -> PivotPage:
+    async def pivot(
+        self, pivot_id: str, subject: Indicator, page: int = 1, *, target: str | None = None
+    ) -> PivotPage:
         if pivot_id != "resolve":
             raise InvalidInput(f"unknown pivot {pivot_id!r}")
-        self.pivoted.append((pivot_id, indicator, page))
+        self.pivoted.append((pivot_id, subject, page))
         item = PivotItem(Indicator(Kind.IPV4, "192.0.2.1", "192.0.2[.]1"), source="dns")
-        return PivotPage("resolve", indicator, (item,), total=1, page=page)
+        return PivotPage("resolve", subject, (item,), total=1, page=page)
+
+    async def pivot_all(
+        self, pivot_id: str, subject: Indicator, *, target: str | None = None
+    ) -> list[PivotItem]:
+        return list((await self.pivot(pivot_id, subject, target=target)).items)
+
+    async def record_sighting(self, sighting: Sighting) -> None:
+        self.sightings.append(sighting)
 
 
 def buttons(posted: Posted) -> list[dict[str, Any]]:

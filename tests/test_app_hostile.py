@@ -18,7 +18,7 @@ import pytest
 
 from bot.app import make_client
 from bot.console import payloads
-from bot.listeners.actions import upload
+from bot.listeners.actions import upload_page as upload
 from bot.response_urls import ResponseUrls
 from bot.settings import SlackSettings
 from enrichment.model import Indicator, Kind, PivotPage

@@ -14,12 +14,12 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.buttons import Button, Place
 from bot.deps import Card, Deps
-from bot.listeners._flow import post_or_respond, slack_error, spawn, team_of, tell
+from bot.listeners._flow import post_or_respond, spawn, team_of, tell
+from bot.listeners.exports import export, file_part, upload
 from bot.render.cards import error_card, pivot_card, report_card
 from bot.render.escape import clean, defang_text
 from enrichment.errors import InvalidInput
@@ -77,6 +77,9 @@ async def press(
     where: tuple[Place, str],
 ) -> None:
     place, thread_ts = where
+    if button.action.startswith("export:"):
+        await export(deps, button, client, respond, (place.channel, thread_ts))
+        return
     try:
         result = await outcome(deps, button, place)
     except InvalidInput as exc:
@@ -85,7 +88,7 @@ async def press(
     if isinstance(result, PivotPage):
         page = result
         long_text = page.text is not None and len(page.text) > INLINE_TEXT_MAX
-        if long_text and await upload(client, page, (place.channel, thread_ts)):
+        if long_text and await upload_page(client, page, (place.channel, thread_ts)):
             return
         render = functools.partial(pivot_card, page)
         card = await deps.card(render, place, page.subject, known(page))
@@ -95,13 +98,16 @@ async def press(
 
 
 async def outcome(deps: Deps, button: Button, place: Place) -> Card | PivotPage:
-    """`card` opens an indicator's full card; any other action is a pivot id (paging buttons
-    are the same pivot with another page number)."""
+    """`card` opens an indicator's full card; any other action is a pivot id, run on the
+    button's target from its card's subject (paging buttons are the same pivot with another
+    page number)."""
     if button.action == "card":
         indicator = target_of(button)
         report = await deps.service.enrich(indicator)
         return await deps.card(functools.partial(report_card, report), place, indicator)
-    return await deps.service.pivot(button.action, target_of(button), max(1, button.page))
+    subject = button.subject or target_of(button)
+    page = max(1, button.page)
+    return await deps.service.pivot(button.action, subject, page, target=button.target)
 
 
 def target_of(button: Button) -> Indicator:
@@ -115,28 +121,9 @@ def known(page: PivotPage) -> list[Indicator]:
     return [page.subject, *(item.indicator for item in page.items)]
 
 
-def file_part(text: str) -> str:
-    """Outside text as part of a file name: word characters, dots, dashes and brackets only,
-    no run of dots (`..`), at most 80 characters."""
-    plain = re.sub(r"\.{2,}", ".", re.sub(r"[^\w.\[\]-]+", "_", text))
-    return plain.strip("._")[:80] or "indicator"
-
-
-async def upload(client: AsyncWebClient, page: PivotPage, place: tuple[str, str]) -> bool:
+async def upload_page(client: AsyncWebClient, page: PivotPage, place: tuple[str, str]) -> bool:
     """A long document, whole, as a text file in the thread (defanged, so no client turns a
     line into a link); False when files are not allowed here."""
-    channel, thread_ts = place
     safe = file_part(page.subject.defanged)
-    try:
-        await client.files_upload_v2(
-            channel=channel,
-            thread_ts=thread_ts,
-            filename=f"{page.pivot}-{safe}.txt",
-            title=f"{page.pivot} {safe}",
-            content=defang_text(clean(page.text or "", multiline=True)),
-        )
-    except SlackApiError as exc:
-        if slack_error(exc) in {"missing_scope", "not_in_channel", "channel_not_found"}:
-            return False
-        raise
-    return True
+    text = defang_text(clean(page.text or "", multiline=True))
+    return await upload(client, place, f"{page.pivot}-{safe}.txt", f"{page.pivot} {safe}", text)

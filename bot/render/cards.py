@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,15 @@ import jinja2
 
 from bot.render import states
 from bot.render.blockkit import finish, parse_stream, validate
+from bot.render.controls import (
+    Button,
+    KeyMaker,
+    card_exports,
+    nav_buttons,
+    open_button,
+    page_exports,
+    pivot_buttons,
+)
 from bot.render.escape import (
     Safe,
     age,
@@ -33,12 +42,12 @@ from bot.render.escape import (
     split_escaped,
     values,
 )
+from bot.render.memory import listed_line, memory_line
 from bot.settings import SlackSettings
 from enrichment.model import (
     Indicator,
     Kind,
     PivotItem,
-    PivotOffer,
     PivotPage,
     Report,
     Risk,
@@ -57,8 +66,6 @@ __all__ = [
     "usage_card",
     "validate",
 ]
-
-KeyMaker = Callable[[str, str, int], str]  # (action, target value, page) -> short opaque key
 
 
 def _template_dir() -> Path:
@@ -111,16 +118,9 @@ class Message:
 
 
 @dataclass(frozen=True)
-class _Button:
-    action_id: Safe
-    text: Safe
-    value: Safe
-
-
-@dataclass(frozen=True)
 class _Line:
     text: Safe
-    button: _Button | None = None
+    button: Button | None = None
 
 
 # Public renderers ----------------------------------------------------------------------------
@@ -137,10 +137,12 @@ def report_card(report: Report, keys: KeyMaker) -> Message:
         risk=_risk_line(report.risk),
         risk_short=_risk_short(report.risk),
         verdict=said,
+        listed=listed_line(report.facts),
+        memory=memory_line(report.facts),
         idn=states.unicode_form(ind),
         age=_age_note(report.facts.get("created")),
         answered=any(r.status is Status.OK for r in report.results.values()),
-        buttons=_pivot_buttons(report.pivots, keys),
+        buttons=[*pivot_buttons(report.pivots, keys), *card_exports(report, keys)],
         status=states.status_line(report.results, said=said is not None),
     )
 
@@ -155,7 +157,7 @@ def summary_card(
     more the message held and the caller did not enrich (it caps at the same setting, so it
     never enriches what is not shown)."""
     shown = sorted(reports[:limit], key=_importance)
-    lines = [_Line(_summary_text(r), _open_button(r.indicator, keys)) for r in shown]
+    lines = [_Line(_summary_text(r), open_button(r.indicator, keys)) for r in shown]
     more = len(reports) - len(shown) + max(0, left_out)
     names = ", ".join(fit(r.indicator.defanged, 60) for r in shown)
     return _render("summary", lines=lines, total=len(shown) + more, more=more, names=Safe(names))
@@ -173,11 +175,11 @@ def pivot_card(page: PivotPage, keys: KeyMaker) -> Message:
         "pivot",
         page=page,
         title=page.label or _pivot_title(page.pivot),
-        lines=[_Line(_item_text(i), _open_button(i.indicator, keys)) for i in head],
+        lines=[_Line(_item_text(i), open_button(i.indicator, keys)) for i in head],
         rest=[Safe("\n".join(tail[n : n + 10])) for n in range(0, len(tail), 10)],
         first=first,
         last=last,
-        nav=_nav_buttons(page, last, keys),
+        nav=[*nav_buttons(page, last, keys), *page_exports(page, keys)],
         status=states.status_line(page.sources),
     )
 
@@ -253,34 +255,6 @@ def _age_note(created: object) -> Safe | None:
     return label(f"({words})") if words else None
 
 
-def _pivot_buttons(pivots: Iterable[PivotOffer], keys: KeyMaker) -> list[_Button]:
-    seen: set[tuple[str, str]] = set()
-    counts: dict[str, int] = {}
-    buttons = []
-    for offer in pivots:
-        if (offer.id, offer.target) in seen:
-            continue
-        seen.add((offer.id, offer.target))
-        ident = _ident(offer.id)
-        counts[ident] = n = counts.get(ident, 0) + 1
-        suffix = f":{n}" if n > 1 else ""
-        count = f" ({fit(offer.count, 12)})" if offer.count is not None else ""
-        text = Safe(fit(offer.label, 75 - len(count)) + count)
-        buttons.append(
-            _Button(Safe(f"pivot:{ident}{suffix}"), text, Safe(keys(offer.id, offer.target, 1)))
-        )
-    return buttons
-
-
-def _ident(raw: str) -> str:
-    kept = "".join(ch for ch in raw if ch.isascii() and (ch.isalnum() or ch in "_-."))
-    return kept[:64] or "pivot"
-
-
-def _open_button(ind: Indicator, keys: KeyMaker) -> _Button:
-    return _Button(Safe("pivot:card"), Safe("Open"), Safe(keys("card", ind.value, 1)))
-
-
 def _importance(report: Report) -> tuple[int, int]:
     """Sort key: scored lines by score, highest first; then lines with something to show;
     lines whose every source failed last. Stable, so ties keep the message's order."""
@@ -327,19 +301,6 @@ def _item_text(item: PivotItem) -> Safe:
 
 def _pivot_title(pivot: str) -> str:
     return pivot.replace("_", " ").strip().capitalize() or "Pivot"
-
-
-def _nav_buttons(page: PivotPage, last: int, keys: KeyMaker) -> list[_Button]:
-    subject = page.subject.value
-    more = last < page.total if page.total is not None else len(page.items) >= page.page_size
-    buttons = []
-    if page.page > 1:
-        value = Safe(keys(page.pivot, subject, page.page - 1))
-        buttons.append(_Button(Safe("pivot:page_prev"), Safe("Previous page"), value))
-    if more and page.items:
-        value = Safe(keys(page.pivot, subject, page.page + 1))
-        buttons.append(_Button(Safe("pivot:page_next"), Safe("Next page"), value))
-    return buttons
 
 
 def _raw_card(page: PivotPage) -> Message:

@@ -15,6 +15,7 @@ from typing import ClassVar
 
 import httpx
 
+from enrichment.index.model import Index
 from enrichment.indicators import registered_domain
 from enrichment.model import Finding, Indicator, Kind
 from enrichment.settings import Settings
@@ -43,6 +44,7 @@ class Context:
     settings: Settings
     http: httpx.AsyncClient
     clock: Callable[[], float] = field(default=lambda: __import__("time").monotonic())
+    index: Index | None = None  # the pivot index, for the sources that read it
 
 
 class Source(ABC):
@@ -88,8 +90,9 @@ class Source(ABC):
         """Ask the upstream about `indicator`; raise `SourceError` subclasses on failure."""
 
     async def reverse_lookup(
-        self, pivot: str, indicator: Indicator, *, offset: int, limit: int
+        self, pivot: str, target: str, *, offset: int, limit: int
     ) -> RelatedPage:
-        """One page of pivot `pivot` on `indicator` (a pivot id in `reverse`); raises from
-        `enrichment.errors` like `lookup`."""
+        """One page of pivot `pivot` (an id in `reverse`) on `target`: a canonical indicator
+        value (an address, a name server, an e-mail address) or a registrant's name or
+        organisation as written; raises from `enrichment.errors` like `lookup`."""
         raise NotImplementedError(f"{self.name} does not answer {pivot}")

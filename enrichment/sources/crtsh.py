@@ -2,7 +2,8 @@
 
 Kinds: domain. No key (`GET <base>/?q=%.<domain>&output=json`, base from `PIVOT_CRTSH_URL`,
 default https://crt.sh). Slow and easily overloaded, so it runs only when asked
-(`auto = False`) and is cached for a day.
+(`auto = False`: the subdomains pivot, which it answers beside the team's index) and is
+cached for a day.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from enrichment.http import get_json
 from enrichment.model import Finding, Indicator, Kind
-from enrichment.sources.base import Source
+from enrichment.sources.base import Related, RelatedPage, Source
 
 DEFAULT_URL = "https://crt.sh"
 MAX_BODY = 32 * 1024 * 1024  # popular domains have tens of thousands of certificates
@@ -53,6 +54,16 @@ class CrtshSource(Source):
     timeout = 20.0
     auto = False
     third_party = True
+    reverse = frozenset({"subdomains"})
+
+    async def reverse_lookup(
+        self, pivot: str, target: str, *, offset: int, limit: int
+    ) -> RelatedPage:
+        facts = (await self.lookup(Indicator(Kind.DOMAIN, target, target))).facts
+        names = list(facts.get("subdomains") or [])
+        page = names[offset : offset + limit]
+        total = facts.get("subdomain_count", len(names))
+        return RelatedPage(tuple(Related(n, Kind.DOMAIN) for n in page), int(total))
 
     async def lookup(self, indicator: Indicator) -> Finding:
         domain = indicator.value.lower().rstrip(".")

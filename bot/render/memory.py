@@ -1,0 +1,93 @@
+"""The card's lines about what the team already knows: which threat feeds list the
+indicator, where it came up in Slack before, and what it pointed to in the past."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.render.escape import Safe, code, fit, label
+
+FEED_NAMES = {
+    "urlhaus": "URLhaus",
+    "threatfox": "ThreatFox",
+    "feodo": "Feodo Tracker",
+    "openphish": "OpenPhish",
+    "spamhaus_drop": "Spamhaus DROP",
+}
+
+
+def _ago(iso: object, now: datetime | None = None) -> str | None:
+    try:
+        moment = datetime.fromisoformat(str(iso))
+    except ValueError:
+        return None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    seconds = ((now or datetime.now(UTC)) - moment).total_seconds()
+    if seconds < 3600:
+        return "just now" if seconds < 120 else f"{int(seconds // 60)} minutes ago"
+    if seconds < 2 * 86400:
+        return f"{int(seconds // 3600)} hours ago"
+    return f"{int(seconds // 86400)} days ago"
+
+
+def listed_line(facts: Mapping[str, Any]) -> Safe | None:
+    """`:rotating_light: *Listed by* URLhaus (malware_download, since 2026-12-05) · ...`"""
+    listed = facts.get("listed_by")
+    if not isinstance(listed, list) or not listed:
+        return None
+    parts = []
+    for entry in listed[:5]:
+        if not isinstance(entry, dict):
+            continue
+        name = FEED_NAMES.get(str(entry.get("feed")), str(entry.get("feed")))
+        about = [str(x) for x in (entry.get("threat"),) if x]
+        if entry.get("first_seen"):
+            about.append(f"since {entry['first_seen']}")
+        parts.append(f"{label(name)}" + (f" ({fit(', '.join(about), 80)})" if about else ""))
+    return Safe(":rotating_light: *Listed by* " + " · ".join(parts)) if parts else None
+
+
+def memory_line(facts: Mapping[str, Any], now: datetime | None = None) -> Safe | None:
+    """`Seen in Slack 3 times, last in #soc by alice 2 days ago · in the index since ...`"""
+    parts = [p for p in (_sightings(facts.get("sightings"), now), _history(facts)) if p]
+    return Safe(" · ".join(parts)) if parts else None
+
+
+def _sightings(seen: Any, now: datetime | None) -> str | None:
+    if not isinstance(seen, dict) or not seen.get("count"):
+        return None
+    count = int(seen["count"])
+    text = f"Seen in Slack {count} time{'s' if count != 1 else ''}"
+    recent = seen.get("recent") or []
+    last = recent[0] if recent and isinstance(recent[0], dict) else None
+    if last:
+        where = fit(last.get("channel") or "?", 40)
+        who = fit(last.get("user") or "?", 40)
+        when = _ago(last.get("at"), now)
+        text += f", last in {where} by {who}" + (f" {when}" if when else "")
+    return text
+
+
+def _day(row: Mapping[str, Any]) -> Safe:
+    return fit(row.get("last_seen") or "?", 12)
+
+
+def _history(facts: Mapping[str, Any]) -> str | None:
+    parts = []
+    if facts.get("first_seen_here"):
+        parts.append(f"in the index since {fit(facts['first_seen_here'], 12)}")
+    current = set(facts.get("a") or []) | set(facts.get("aaaa") or [])
+    earlier = [
+        h
+        for h in facts.get("history") or []
+        if isinstance(h, dict) and h.get("value") not in current
+    ]
+    if earlier:
+        shown = ", ".join(
+            f"{code(h['value'], 60)} (until {fit(h.get('last_seen') or '?', 12)})"
+            for h in earlier[:3]
+        )
+        parts.append(f"earlier addresses {shown}")
+    return " · ".join(parts) or None

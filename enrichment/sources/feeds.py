@@ -1,0 +1,75 @@
+"""Threat feeds, matched locally against the listings `python -m bot feeds refresh` (and the
+server's periodic refresh) keep in the pivot index: URLhaus, ThreatFox, Feodo Tracker,
+OpenPhish, Spamhaus DROP. Nothing is sent anywhere.
+
+Kinds: every kind a feed lists. A URL is matched as written and by its host; an e-mail
+address by its domain; a name by itself and its registrable domain; an address by itself and
+the DROP networks holding it. No keys.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from enrichment.errors import NotConfigured, Unavailable
+from enrichment.index.model import Listing
+from enrichment.indicators import lookup_target, registered_domain
+from enrichment.model import Finding, Indicator, Kind
+from enrichment.sources.base import Source
+from enrichment.stores import StoreError
+
+MAX_SHOWN = 20
+
+
+def _values(indicator: Indicator) -> list[str]:
+    """What a listing of `indicator` could be written as."""
+    values = [indicator.value]
+    host = lookup_target(indicator)
+    if host is not indicator:
+        values.append(host.value)
+    name = host if host.kind is Kind.DOMAIN else None
+    parent = registered_domain(name.value) if name else None
+    if parent and parent not in values:
+        values.append(parent)
+    return values
+
+
+def _day(when: float | None) -> str | None:
+    return datetime.fromtimestamp(when, UTC).date().isoformat() if when else None
+
+
+def _fact(listing: Listing) -> dict[str, Any]:
+    fact: dict[str, Any] = {"feed": listing.feed, "value": listing.value}
+    extra = {"threat": listing.threat, "first_seen": _day(listing.first_seen)}
+    extra["reference"] = listing.reference
+    fact.update({k: v for k, v in extra.items() if v})
+    return fact
+
+
+class FeedsSource(Source):
+    name = "feeds"
+    kinds = frozenset(Kind)
+    ttl = 300.0  # listings change with every refresh
+    timeout = 3.0
+    third_party = False  # matched here, in the team's own index
+
+    async def lookup(self, indicator: Indicator) -> Finding:
+        if self.ctx.index is None:
+            raise NotConfigured("the pivot index is not open")
+        try:
+            found = await self.ctx.index.listings(_values(indicator))
+        except StoreError as exc:
+            raise Unavailable(f"pivot index: {exc}") from exc
+        if not found:
+            sizes = await self._sizes()
+            return Finding({}, detail=f"not listed ({sizes})" if sizes else "no feed loaded yet")
+        listed = sorted(
+            {(x.feed, x.value): _fact(x) for x in found}.values(), key=lambda f: f["feed"]
+        )
+        return Finding({"listed_by": listed[:MAX_SHOWN]})
+
+    async def _sizes(self) -> str:
+        assert self.ctx.index is not None
+        sizes = await self.ctx.index.feed_sizes()
+        return ", ".join(f"{feed} {n:,}" for feed, n in sorted(sizes.items()) if n)
