@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -15,6 +17,7 @@ from bot.buttons import Place
 from bot.deps import Card, Deps
 from bot.listeners.errors import handle_error
 from bot.render.cards import Message, summary_card
+from enrichment.index.model import Sighting
 from enrichment.indicators import extract_indicators, parse_indicator
 from enrichment.model import Indicator, Report
 
@@ -127,3 +130,32 @@ async def reply_in_thread(
     reports = await enrich_all(deps, indicators[:cap])
     message = await summary_for(deps, place, reports, max(0, len(indicators) - cap))
     await post_or_respond(client, respond, place.channel, message, thread_ts)
+
+
+@dataclass(frozen=True)
+class Seen:
+    """Where and by whom indicators came up: a message, a /pivot, a shortcut."""
+
+    place: Place
+    user: str
+    ts: str
+    channel_name: str | None = None
+
+
+async def remember(deps: Deps, indicators: Sequence[Indicator], seen: Seen) -> None:
+    """Record each indicator as seen here, after its card went out (so a card never counts
+    the message it answers)."""
+    now = time.time()
+    for indicator in indicators:
+        await deps.service.record_sighting(
+            Sighting(
+                indicator.value,
+                indicator.kind.value,
+                seen.place.team,
+                seen.place.channel,
+                seen.user,
+                seen.ts,
+                now,
+                channel_name=seen.channel_name,
+            )
+        )

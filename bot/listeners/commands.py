@@ -16,9 +16,11 @@ from bot.buttons import Place
 from bot.deps import Deps
 from bot.listeners._flow import (
     NOT_A_MEMBER,
+    Seen,
     enrich_all,
     find_indicators,
     post,
+    remember,
     slack_error,
     spawn,
     summary_for,
@@ -61,6 +63,15 @@ async def run(
     await asyncio.gather(
         *(fill(deps, client, place, ts, i) for ts, i in zip(slots, shown, strict=True))
     )
+    await remember(deps, shown, seen_by(command, place, slots[0]))
+
+
+def seen_by(command: dict[str, Any], place: Place, ts: str) -> Seen:
+    """Who ran the command where, by the names the command itself carries."""
+    user = str(command.get("user_name") or command.get("user_id") or "")
+    channel = command.get("channel_name")
+    shown = f"#{channel}" if channel and channel != "directmessage" else None
+    return Seen(place, user, ts, shown)
 
 
 async def fill(

@@ -22,7 +22,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.buttons import Place
 from bot.deps import Deps
-from bot.listeners._flow import enrich_all, find_indicators, post, spawn, summary_for, team_of
+from bot.listeners._flow import (
+    Seen,
+    enrich_all,
+    find_indicators,
+    post,
+    remember,
+    spawn,
+    summary_for,
+    team_of,
+)
 from bot.settings import AutoMode, SlackSettings
 from enrichment.indicators import in_zone, lookup_target
 from enrichment.model import Indicator, Kind
@@ -105,3 +114,4 @@ async def answer(
     place = Place(team_of(body), channel)
     message = await summary_for(deps, place, reports, max(0, len(indicators) - cap))
     await post(client, channel, message, thread_ts=str(event.get("thread_ts") or ts))
+    await remember(deps, indicators[:cap], Seen(place, str(event.get("user") or ""), ts))

@@ -60,14 +60,15 @@ def _sightings(seen: Any, now: datetime | None) -> str | None:
         return None
     count = int(seen["count"])
     text = f"Seen in Slack {count} time{'s' if count != 1 else ''}"
-    recent = seen.get("recent") or []
-    last = recent[0] if recent and isinstance(recent[0], dict) else None
-    if last:
-        where = fit(last.get("channel") or "?", 40)
-        who = fit(last.get("user") or "?", 40)
-        when = _ago(last.get("at"), now)
-        text += f", last in {where} by {who}" + (f" {when}" if when else "")
-    return text
+    recent = [r for r in seen.get("recent") or [] if isinstance(r, dict)]
+    return text + (_last(recent[0], now) if recent else "")
+
+
+def _last(row: Mapping[str, Any], now: datetime | None) -> str:
+    where = fit(row.get("channel") or "?", 40)
+    who = fit(row.get("user") or "?", 40)
+    when = _ago(row.get("at"), now)
+    return f", last in {where} by {who}" + (f" {when}" if when else "")
 
 
 def _day(row: Mapping[str, Any]) -> Safe:
@@ -78,16 +79,15 @@ def _history(facts: Mapping[str, Any]) -> str | None:
     parts = []
     if facts.get("first_seen_here"):
         parts.append(f"in the index since {fit(facts['first_seen_here'], 12)}")
-    current = set(facts.get("a") or []) | set(facts.get("aaaa") or [])
-    earlier = [
-        h
-        for h in facts.get("history") or []
-        if isinstance(h, dict) and h.get("value") not in current
-    ]
+    earlier = _earlier(facts)
     if earlier:
-        shown = ", ".join(
-            f"{code(h['value'], 60)} (until {fit(h.get('last_seen') or '?', 12)})"
-            for h in earlier[:3]
-        )
+        shown = ", ".join(f"{code(h['value'], 60)} (until {_day(h)})" for h in earlier)
         parts.append(f"earlier addresses {shown}")
     return " · ".join(parts) or None
+
+
+def _earlier(facts: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The past addresses it no longer has, newest first (at most three)."""
+    current = set(facts.get("a") or []) | set(facts.get("aaaa") or [])
+    rows = [h for h in facts.get("history") or [] if isinstance(h, dict)]
+    return [h for h in rows if h.get("value") not in current][:3]
