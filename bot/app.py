@@ -111,6 +111,7 @@ def build_app(
     service: EnrichService,
     state: Store,
     identity: Identity | None = None,
+    allowlist: tuple[str, ...] = (),
 ) -> Bot:
     token = settings.bot_token or ""
     authorize = fixed_authorize(token, identity) if identity else lazy_authorize(client, token)
@@ -126,7 +127,7 @@ def build_app(
         client=client,
         authorize=authorize,
     )
-    deps = Deps.build(settings, service, state)
+    deps = Deps.build(settings, service, state, allowlist)
     errors.register(app, deps.response_urls)
     commands.register(app, deps)
     shortcuts.register(app, deps)

@@ -99,12 +99,19 @@ class Deps:
     state: Store
     buttons: ButtonStore
     response_urls: ResponseUrls
+    allowlist: tuple[str, ...] = ()  # domains never enriched automatically (PIVOT_ALLOWLIST)
     tasks: Tasks = field(default_factory=Tasks)
 
     @classmethod
-    def build(cls, settings: SlackSettings, service: EnrichService, state: Store) -> Deps:
+    def build(
+        cls,
+        settings: SlackSettings,
+        service: EnrichService,
+        state: Store,
+        allowlist: tuple[str, ...] = (),
+    ) -> Deps:
         buttons, urls = ButtonStore(state), ResponseUrls(settings)
-        return cls(settings, service, state, buttons, urls)
+        return cls(settings, service, state, buttons, urls, allowlist)
 
     async def once(self, key: str, ttl: float) -> bool:
         """True the first time `key` is seen within `ttl` seconds, across processes."""

@@ -83,7 +83,9 @@ async def serve(slack: SlackSettings, settings: Settings, host: str, port: int) 
     state = open_state(settings.data_dir)
     async with aiohttp.ClientSession() as session, Service(settings) as service:
         client = make_client(slack, session=session)
-        bot = build_app(slack, client=client, service=service, state=state)
+        bot = build_app(
+            slack, client=client, service=service, state=state, allowlist=settings.allowlist
+        )
         try:
             if slack.app_token:
                 await serve_socket_mode(bot, slack.app_token, stop)

@@ -44,10 +44,6 @@ def _api_url(text: str) -> str:
     return text.rstrip("/") + "/"
 
 
-def _domains(text: str) -> tuple[str, ...]:
-    return tuple(d.lower().strip(".") for d in split_list(text))
-
-
 @dataclass(frozen=True)
 class SlackSettings:
     bot_token: str | None = field(default=None, repr=False)
@@ -58,7 +54,6 @@ class SlackSettings:
     auto: AutoMode = AutoMode.REPLY
     auto_min_score: int = 70
     auto_channels: tuple[str, ...] = ()  # channel ids; empty: every channel the bot is in
-    allowlist: tuple[str, ...] = ()  # domains (and their subdomains) never auto-enriched
     max_cards: int = 10  # cards one /pivot posts
     max_summary: int = 20  # lines one summary card holds
 
@@ -74,7 +69,6 @@ class SlackSettings:
             "auto": read(env, "PIVOT_AUTO", lambda t: AutoMode(t.lower()), "reply, react or off"),
             "auto_min_score": read(env, "PIVOT_AUTO_MIN_SCORE", _score, "a score from 0 to 100"),
             "auto_channels": read(env, "PIVOT_AUTO_CHANNELS", split_list, "channel ids"),
-            "allowlist": read(env, "PIVOT_ALLOWLIST", _domains, "domains"),
         }
         return cls(**{k: v for k, v in found.items() if v is not None})
 

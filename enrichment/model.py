@@ -73,20 +73,38 @@ class Reason:
     code: str
     points: int
     detail: str
+    source: str | None = None  # who provided the evidence ("urlhaus", "index", "dga")
+    fresh: str | None = None  # how fresh the evidence is (an ISO date), when known
 
     def to_json(self) -> dict[str, Any]:
-        return {"code": self.code, "points": self.points, "detail": self.detail}
+        out: dict[str, Any] = {"code": self.code, "points": self.points, "detail": self.detail}
+        out |= {k: v for k, v in (("source", self.source), ("fresh", self.fresh)) if v}
+        return out
 
 
 @dataclass(frozen=True, slots=True)
 class Risk:
-    """Risk 0-100 with the reasons behind it; `score` is None until something can judge."""
+    """Risk 0-100, the highest of its components, with the reasons behind it (the winning one
+    first); `score` is None when nothing could be judged."""
 
     score: int | None = None
     reasons: tuple[Reason, ...] = ()
 
+    @property
+    def band(self) -> str | None:
+        """100 listed as malicious, 70-99 likely malicious, 40-69 suspicious, below: low."""
+        if self.score is None:
+            return None
+        for floor, name in ((100, "malicious"), (70, "likely malicious"), (40, "suspicious")):
+            if self.score >= floor:
+                return name
+        return "low"
+
     def to_json(self) -> dict[str, Any]:
-        return {"score": self.score, "reasons": [r.to_json() for r in self.reasons]}
+        out: dict[str, Any] = {"score": self.score, "reasons": [r.to_json() for r in self.reasons]}
+        if self.band:
+            out["band"] = self.band
+        return out
 
 
 @dataclass(frozen=True, slots=True)

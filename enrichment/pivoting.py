@@ -20,6 +20,7 @@ from enrichment.indicators import make_indicator
 from enrichment.model import Indicator, PivotItem, PivotOffer, PivotPage, SourceResult
 from enrichment.pivots import PivotSpec, spec_for, target_indicator
 from enrichment.privacy import internal_reason
+from enrichment.scoring import quick
 from enrichment.sources.base import Related, RelatedPage
 from enrichment.stores import StoreError
 
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 25
 EXPORT_MAX = 10_000
-LISTED = 100  # a feed lists it: the highest risk there is
 
 
 class Pivoting:
@@ -184,7 +184,7 @@ class Pivoting:
                 indicator = make_indicator(related.kind, related.value)
             except InvalidInput:
                 continue  # a provider's answer that is not a valid indicator is dropped
-            score = LISTED if related.value in listed else None
+            score = quick(indicator, related.value in listed, self.service.settings)
             first = _day(related.first_seen)
             out.append(
                 PivotItem(indicator, score, first, ", ".join(named_by.get(related.value, [])))

@@ -7,6 +7,8 @@ indicator, and a URL or an e-mail address is judged by its host as well as by it
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from enrichment.addresses import network_reason, parse_address, parse_network, special_reason
 from enrichment.indicators import in_zone, lookup_target
 from enrichment.model import Indicator, Kind
@@ -78,3 +80,11 @@ def host_reason(host: str, settings: Settings) -> str | None:
     if parse_address(host) is not None:
         return _address_reason(host, settings)
     return _name_reason(host, settings)
+
+
+def allowlisted(indicator: Indicator, allowlist: Sequence[str]) -> bool:
+    """A domain, or a URL or e-mail address whose host is a domain, in or below one of the
+    team's allowlisted domains (`PIVOT_ALLOWLIST`): never enriched automatically, never
+    scored high by its neighbours alone."""
+    target = lookup_target(indicator)
+    return target.kind is Kind.DOMAIN and in_zone(target.value, allowlist)

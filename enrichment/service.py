@@ -30,6 +30,7 @@ from enrichment.plan import plan, unavailable
 from enrichment.plan import skipped as plan_skipped
 from enrichment.privacy import internal_reason
 from enrichment.runner import Runner
+from enrichment.scoring import assess
 from enrichment.settings import Settings
 from enrichment.sources import REGISTRY, Context, Source
 from enrichment.stores import StoreError
@@ -102,6 +103,7 @@ class Service:
         if target is not indicator:
             facts["host" if indicator.kind is Kind.URL else "domain"] = target.value
         report = Report(indicator, dict(sorted(results.items())), facts)
+        report = replace(report, risk=await assess(report, self.index, self.settings))
         offers = pivots.offers(report, frozenset(self.sources))
         report = replace(report, pivots=await self.pivoting.counted(offers))
         self._learn(report, target)

@@ -135,6 +135,8 @@ class Settings:
     dns_canary: str = "a.root-servers.net"
     internal_networks: tuple[IpNetwork, ...] = ()
     internal_domains: tuple[str, ...] = ()
+    allowlist: tuple[str, ...] = ()  # domains (and subdomains) never auto-enriched nor damned
+    brands: tuple[str, ...] = ()  # domains the team protects: lookalikes of them score high
     cache_enabled: bool = True
 
     @classmethod
@@ -160,6 +162,8 @@ class Settings:
                 env, "PIVOT_INTERNAL_NETWORKS", _networks, "comma-separated CIDRs or addresses"
             ),
             "internal_domains": read(env, "PIVOT_INTERNAL_DOMAINS", _names, "domains"),
+            "allowlist": read(env, "PIVOT_ALLOWLIST", _names, "domains"),
+            "brands": read(env, "PIVOT_BRANDS", _names, "domains"),
         }
         return cls(**{k: v for k, v in found.items() if v is not None})
 

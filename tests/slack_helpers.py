@@ -119,7 +119,9 @@ class SlackHarness:
         *,
         identity: Identity | None = Identity(),
         state: Store | None = None,
+        allowlist: tuple[str, ...] = (),
     ) -> None:
+        self.allowlist = allowlist
         self.service = service
         self.state_dir = tempfile.mkdtemp(prefix="pivot-state-") if state is None else None
         self.state = state or open_state(Path(self.state_dir or "."))
@@ -142,6 +144,7 @@ class SlackHarness:
             service=self.service,
             state=self.state,
             identity=self.identity,
+            allowlist=self.allowlist,
         )
         self.runner, port = await start_http(self.bot)
         self.url = f"http://127.0.0.1:{port}{PATH}"

@@ -202,21 +202,29 @@ async def test_lazy_authorization_asks_auth_test_once(service: FakeService) -> N
         assert len(slack.fake.calls_to("chat.postMessage")) == 2
 
 
+ALLOW = ("qpdar.pw",)
+
+
 @pytest.mark.parametrize(
-    ("settings", "channel", "text", "answered"),
+    ("settings", "allow", "channel", "text", "answered"),
     [
-        (SlackSettings(auto=AutoMode.OFF), CHANNEL, "qpdar[.]pw", False),
-        (SlackSettings(auto_channels=("COTHER",)), CHANNEL, "qpdar[.]pw", False),
-        (SlackSettings(auto_channels=("COTHER",)), "COTHER", "qpdar[.]pw", True),
-        (SlackSettings(allowlist=("qpdar.pw",)), CHANNEL, "mail.qpdar[.]pw", False),
-        (SlackSettings(allowlist=("qpdar.pw",)), CHANNEL, "hxxp://www.qpdar[.]pw/x", False),
-        (SlackSettings(allowlist=("qpdar.pw",)), CHANNEL, "notqpdar[.]pw", True),
+        (SlackSettings(auto=AutoMode.OFF), (), CHANNEL, "qpdar[.]pw", False),
+        (SlackSettings(auto_channels=("COTHER",)), (), CHANNEL, "qpdar[.]pw", False),
+        (SlackSettings(auto_channels=("COTHER",)), (), "COTHER", "qpdar[.]pw", True),
+        (SlackSettings(), ALLOW, CHANNEL, "mail.qpdar[.]pw", False),
+        (SlackSettings(), ALLOW, CHANNEL, "hxxp://www.qpdar[.]pw/x", False),
+        (SlackSettings(), ALLOW, CHANNEL, "notqpdar[.]pw", True),
     ],
 )
 async def test_noise_controls(
-    service: FakeService, settings: SlackSettings, channel: str, text: str, answered: bool
+    service: FakeService,
+    settings: SlackSettings,
+    allow: tuple[str, ...],
+    channel: str,
+    text: str,
+    answered: bool,
 ) -> None:
-    async with SlackHarness(service, settings) as slack:
+    async with SlackHarness(service, settings, allowlist=allow) as slack:
         await slack.message(text, channel)
         await slack.settle()
         assert bool(slack.bot_messages(channel)) is answered

@@ -33,7 +33,6 @@ def test_settings_from_env() -> None:
             "PIVOT_AUTO": "React",
             "PIVOT_AUTO_MIN_SCORE": "50",
             "PIVOT_AUTO_CHANNELS": "C1, C2,",
-            "PIVOT_ALLOWLIST": "Example.COM., corp.example",
         }
     )
     assert settings.can_serve and not settings.socket_mode
@@ -42,7 +41,6 @@ def test_settings_from_env() -> None:
     assert settings.auto is AutoMode.REACT
     assert settings.auto_min_score == 50
     assert settings.auto_channels == ("C1", "C2")
-    assert settings.allowlist == ("example.com", "corp.example")
     assert "xoxb-1" not in repr(settings)
 
 

@@ -7,7 +7,6 @@ import ipaddress
 
 import pytest
 
-from bot.listeners.messages import allowlisted
 from enrichment.addresses import embedded_ipv4, is_public, networks, parse_address
 from enrichment.indicators import (
     in_zone,
@@ -19,7 +18,7 @@ from enrichment.indicators import (
     url_host,
 )
 from enrichment.model import Indicator, Kind
-from enrichment.privacy import host_reason, internal_reason
+from enrichment.privacy import allowlisted, host_reason, internal_reason
 from enrichment.rdap.bootstrap import ascii_name
 from enrichment.settings import Settings, split_list
 from enrichment.text import country_code, is_token, one_line

@@ -193,6 +193,7 @@ async def run(out: TextIO = sys.stdout) -> int:
                 service=service,
                 state=MemoryStore(),  # one process, one session: nothing to share
                 identity=Identity(),
+                allowlist=settings.allowlist,
             )
             try:
                 await _session(Console(bot, fake, secret, out), sys.stdin.isatty())

@@ -14,7 +14,6 @@ the blocks would find nothing more.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -33,8 +32,8 @@ from bot.listeners._flow import (
     team_of,
 )
 from bot.settings import AutoMode, SlackSettings
-from enrichment.indicators import in_zone, lookup_target
-from enrichment.model import Indicator, Kind
+from enrichment.model import Indicator
+from enrichment.privacy import allowlisted
 
 HUMAN_SUBTYPES = frozenset({"", "thread_broadcast", "file_share"})
 SEEN_TTL = 24 * 3600.0
@@ -85,16 +84,10 @@ async def wanted(deps: Deps, body: dict[str, Any], event: dict[str, Any]) -> lis
     if not listening(settings, str(event.get("channel") or "")):
         return []
     found = find_indicators(str(event.get("text") or ""))
-    indicators = [i for i in found if not allowlisted(i, settings.allowlist)]
+    indicators = [i for i in found if not allowlisted(i, deps.allowlist)]
     if not indicators or not await first_time(deps, body, event):
         return []
     return indicators
-
-
-def allowlisted(indicator: Indicator, allowlist: Sequence[str]) -> bool:
-    """A domain, or a URL or e-mail address whose host is a domain, in or below the list."""
-    target = lookup_target(indicator)
-    return target.kind is Kind.DOMAIN and in_zone(target.value, allowlist)
 
 
 async def answer(

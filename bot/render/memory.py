@@ -89,5 +89,5 @@ def _history(facts: Mapping[str, Any]) -> str | None:
 def _earlier(facts: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The past addresses it no longer has, newest first (at most three)."""
     current = set(facts.get("a") or []) | set(facts.get("aaaa") or [])
-    rows = [h for h in facts.get("history") or [] if isinstance(h, dict)]
+    rows: list[Mapping[str, Any]] = [h for h in facts.get("history") or [] if isinstance(h, dict)]
     return [h for h in rows if h.get("value") not in current][:3]
