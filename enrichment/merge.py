@@ -12,7 +12,7 @@ from typing import Any
 
 from enrichment.model import SourceResult, Status
 
-PRECEDENCE = ("dns", "rdap", "whois", "asn", "internetdb", "crtsh")
+PRECEDENCE = ("dns", "rdap", "whois", "domaintools", "asn", "internetdb", "crtsh", "mnemonic")
 BY_FACT: Mapping[str, tuple[str, ...]] = {
     "asn": ("asn", "rdap", "whois"),
     "network": ("rdap", "whois", "asn"),

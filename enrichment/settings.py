@@ -135,6 +135,9 @@ class Settings:
     dns_canary: str = "a.root-servers.net"
     internal_networks: tuple[IpNetwork, ...] = ()
     internal_domains: tuple[str, ...] = ()
+    domaintools_username: str | None = None
+    domaintools_api_key: str | None = field(default=None, repr=False)
+    mnemonic_api_key: str | None = field(default=None, repr=False)
     allowlist: tuple[str, ...] = ()  # domains (and subdomains) never auto-enriched nor damned
     brands: tuple[str, ...] = ()  # domains the team protects: lookalikes of them score high
     cache_enabled: bool = True
@@ -163,6 +166,9 @@ class Settings:
             ),
             "internal_domains": read(env, "PIVOT_INTERNAL_DOMAINS", _names, "domains"),
             "allowlist": read(env, "PIVOT_ALLOWLIST", _names, "domains"),
+            "domaintools_username": read(env, "DOMAINTOOLS_USERNAME", str, "a user name"),
+            "domaintools_api_key": read(env, "DOMAINTOOLS_API_KEY", str, "an API key"),
+            "mnemonic_api_key": read(env, "MNEMONIC_API_KEY", str, "an API key"),
             "brands": read(env, "PIVOT_BRANDS", _names, "domains"),
         }
         return cls(**{k: v for k, v in found.items() if v is not None})

@@ -314,7 +314,7 @@ async def test_an_unknown_address_is_empty(source: DomainToolsSource) -> None:
 async def page(
     source: DomainToolsSource, pivot: str, indicator: Indicator, offset: int, limit: int
 ) -> RelatedPage:
-    return await source.reverse_lookup(pivot, indicator, offset=offset, limit=limit)
+    return await source.reverse_lookup(pivot, indicator.value, offset=offset, limit=limit)
 
 
 async def test_reverse_ip_pages_through_every_hosted_domain(
@@ -487,7 +487,7 @@ async def _everything(source: DomainToolsSource, api: DomainToolsApi) -> list[ob
     calls = [
         source.lookup(ind(Kind.DOMAIN, "qpdar.pw")),
         source.lookup(ind(Kind.IPV6, IP6)),
-        source.reverse_lookup("reverse_whois_email", ind(Kind.EMAIL, EMAIL), offset=0, limit=5),
+        source.reverse_lookup("reverse_whois_email", EMAIL, offset=0, limit=5),
     ]
     outcomes += await asyncio.gather(*calls)
     for answer in (envelope(503, "You have exceeded your query limit."), envelope(403, "no")):

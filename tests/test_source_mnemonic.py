@@ -189,8 +189,8 @@ async def test_a_long_history_is_capped_with_a_note(
 async def test_reverse_ip_pages_with_the_apis_offset_and_limit(
     source: MnemonicSource, api: MnemonicApi
 ) -> None:
-    first = await source.reverse_lookup("reverse_ip", ind(Kind.IPV4, IP), offset=0, limit=25)
-    second = await source.reverse_lookup("reverse_ip", ind(Kind.IPV4, IP), offset=25, limit=25)
+    first = await source.reverse_lookup("reverse_ip", IP, offset=0, limit=25)
+    second = await source.reverse_lookup("reverse_ip", IP, offset=25, limit=25)
     assert (first.total, second.total) == (38, 38)  # the API's count, one record not a domain
     names = [r.value for r in first.items + second.items]
     assert len(names) == len(set(names)) == 37
@@ -205,7 +205,7 @@ async def test_reverse_ip_pages_with_the_apis_offset_and_limit(
 async def test_a_count_alone_never_asks_for_everything(
     source: MnemonicSource, api: MnemonicApi
 ) -> None:
-    counted = await source.reverse_lookup("reverse_ip", ind(Kind.IPV4, IP), offset=0, limit=0)
+    counted = await source.reverse_lookup("reverse_ip", IP, offset=0, limit=0)
     assert (counted.items, counted.total) == ((), 38)
     assert api.seen[0].param("limit") == "1"  # limit=0 would mean "all" to the API
 
@@ -213,15 +213,15 @@ async def test_a_count_alone_never_asks_for_everything(
 async def test_a_page_is_never_larger_than_the_public_limit(
     source: MnemonicSource, api: MnemonicApi
 ) -> None:
-    found = await source.reverse_lookup("reverse_ip", ind(Kind.IPV4, IP), offset=0, limit=5000)
+    found = await source.reverse_lookup("reverse_ip", IP, offset=0, limit=5000)
     assert len(found.items) == 37 and api.seen[0].param("limit") == "1000"
 
 
 async def test_reverse_ip_needs_an_address(source: MnemonicSource) -> None:
     with pytest.raises(InvalidInput):
-        await source.reverse_lookup("reverse_ip", ind(Kind.DOMAIN, "qpdar.pw"), offset=0, limit=5)
+        await source.reverse_lookup("reverse_ip", "qpdar.pw", offset=0, limit=5)
     with pytest.raises(NotImplementedError):
-        await source.reverse_lookup("same_ns", ind(Kind.DOMAIN, "qpdar.pw"), offset=0, limit=5)
+        await source.reverse_lookup("same_ns", "qpdar.pw", offset=0, limit=5)
 
 
 # -- keys, quotas and faults -----------------------------------------------------------

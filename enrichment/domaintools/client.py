@@ -146,7 +146,7 @@ class Client:
         query = self.signed(httpx.URL(url).path, params)
         size = MAX_LIST_BODY if big else MAX_BODY
         try:
-            status, body = await fetch(self.http, "GET", url, size, params=query)
+            status, body, _ = await fetch(self.http, "GET", url, size, params=query)
         except RateLimited as exc:
             raise RateLimited("DomainTools: rate limited (HTTP 429)", exc.retry_after) from exc
         except Unavailable as exc:  # a connection failure is chained to httpx's error

@@ -15,6 +15,7 @@ from typing import ClassVar
 
 import httpx
 
+from enrichment.addresses import parse_address
 from enrichment.index.model import Index
 from enrichment.indicators import registered_domain
 from enrichment.model import Finding, Indicator, Kind
@@ -35,6 +36,14 @@ class Related:
 class RelatedPage:
     items: tuple[Related, ...]
     total: int | None  # None: the source cannot count
+
+
+def target_kind(target: str) -> Kind:
+    """The kind of a reverse pivot's target: an address, an e-mail address, else a name."""
+    ip = parse_address(target)
+    if ip is not None:
+        return Kind.IPV4 if ip.version == 4 else Kind.IPV6
+    return Kind.EMAIL if "@" in target else Kind.DOMAIN
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from enrichment.errors import InvalidInput, NotConfigured, SourceError
 from enrichment.indicators import registered_domain
 from enrichment.model import Finding, Indicator, Kind
 from enrichment.redaction import is_placeholder
-from enrichment.sources.base import Context, Related, RelatedPage, Source
+from enrichment.sources.base import Context, Related, RelatedPage, Source, target_kind
 from enrichment.text import one_line
 
 DEFAULT_URL = "https://api.domaintools.com"
@@ -93,18 +93,19 @@ class DomainToolsSource(Source):
         return Finding({"dt_ip_domains": {indicator.value: hosted}})
 
     async def reverse_lookup(
-        self, pivot: str, indicator: Indicator, *, offset: int, limit: int
+        self, pivot: str, target: str, *, offset: int, limit: int
     ) -> RelatedPage:
         offset, limit = max(0, offset), max(0, limit)
         if pivot in WHOIS_PIVOTS:
-            return await self._reverse_whois(indicator.value, offset, limit)
+            return await self._reverse_whois(target, offset, limit)
         if pivot not in LISTINGS:
-            return await super().reverse_lookup(pivot, indicator, offset=offset, limit=limit)
+            return await super().reverse_lookup(pivot, target, offset=offset, limit=limit)
         kinds, endpoint, names, total = LISTINGS[pivot]
-        if indicator.kind not in kinds:
-            raise InvalidInput(f"{pivot} does not start from a {indicator.kind.value}")
+        kind = target_kind(target)
+        if kind not in kinds:
+            raise InvalidInput(f"{pivot} does not start from a {kind.value}")
         window = min(offset + limit, MAX_WINDOW)
-        path = f"/v1/{indicator.value}/{endpoint}"
+        path = f"/v1/{target}/{endpoint}"
         answer = await self._client().get(path, {"limit": str(max(window, 1))}, big=True)
         doc = parse.as_dict(answer)
         return _page(names(doc)[:window], offset, limit, total(doc))
@@ -158,8 +159,8 @@ class DomainToolsSource(Source):
 
     def _client(self) -> Client:
         # getattr: these Settings fields arrive with the registry line (see `keys`)
-        username = getattr(self.ctx.settings, "domaintools_username", None)
-        key = getattr(self.ctx.settings, "domaintools_api_key", None)
+        username = self.ctx.settings.domaintools_username
+        key = self.ctx.settings.domaintools_api_key
         if not username or not key:
             raise NotConfigured("DOMAINTOOLS_USERNAME and DOMAINTOOLS_API_KEY are not set")
         base = self.ctx.settings.url_for(self.name, DEFAULT_URL)

@@ -22,7 +22,7 @@ from enrichment.errors import InvalidInput, RateLimited, Unavailable
 from enrichment.http import request
 from enrichment.indicators import make_indicator
 from enrichment.model import Finding, Indicator, Kind
-from enrichment.sources.base import Related, RelatedPage, Source
+from enrichment.sources.base import Related, RelatedPage, Source, target_kind
 from enrichment.text import one_line
 
 DEFAULT_URL = "https://api.mnemonic.no"
@@ -164,17 +164,18 @@ class MnemonicSource(Source):
         return Finding(facts, detail=detail)
 
     async def reverse_lookup(
-        self, pivot: str, indicator: Indicator, *, offset: int, limit: int
+        self, pivot: str, target: str, *, offset: int, limit: int
     ) -> RelatedPage:
-        rrtype = _ADDRESS_TYPES.get(indicator.kind)
+        kind = target_kind(target)
+        rrtype = _ADDRESS_TYPES.get(kind)
         if pivot not in self.reverse:
-            return await super().reverse_lookup(pivot, indicator, offset=offset, limit=limit)
+            return await super().reverse_lookup(pivot, target, offset=offset, limit=limit)
         if rrtype is None:
-            raise InvalidInput(f"{pivot} does not start from a {indicator.kind.value}")
+            raise InvalidInput(f"{pivot} does not start from a {kind.value}")
         # limit=0 asks the API for everything: a count-only request asks for one record
         size = min(max(limit, 1), PAGE_MAX)
-        doc = await self._query(indicator.value, size, max(offset, 0), rrtype)
-        found = seen(doc.get("data"), indicator.value)[: max(limit, 0)]
+        doc = await self._query(target, size, max(offset, 0), rrtype)
+        found = seen(doc.get("data"), target)[: max(limit, 0)]
         items = tuple(Related(s.value, Kind.DOMAIN, s.first, s.last) for s in found)
         count = doc.get("count")
         ok = isinstance(count, int) and not isinstance(count, bool) and count >= 0
@@ -187,7 +188,7 @@ class MnemonicSource(Source):
         params = {"limit": str(limit), "offset": str(offset)}
         if rrtype:
             params["rrType"] = rrtype
-        key = getattr(self.ctx.settings, "mnemonic_api_key", None)  # Settings field to come
+        key = self.ctx.settings.mnemonic_api_key
         headers = {"Argus-API-Key": str(key)} if key else {}
         url = f"{base}/pdns/v3/{value}"
         status, body = await request(
