@@ -221,6 +221,31 @@ def test_slack_link_for_a_typed_name_with_a_path_is_a_url() -> None:
     assert pairs("<http://invoice.zip/dl|invoice.zip/dl>") == [("url", "http://invoice.zip/dl")]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("<http://qpdar.pw|qpdar.pw>", ("domain", "qpdar.pw")),
+        ("<https://qpdar.pw|qpdar.pw>", ("url", "https://qpdar.pw")),
+        ("<https://qpdar.pw/|qpdar.pw>", ("url", "https://qpdar.pw/")),
+        ("<http://qpdar.pw/main.php|qpdar.pw/main.php>", ("url", "http://qpdar.pw/main.php")),
+        ("<https://qpdar.pw/main.php|qpdar.pw/main.php>", ("url", "https://qpdar.pw/main.php")),
+        (
+            "<https://qpdar.pw/main.php|http://qpdar.pw/main.php>",
+            ("url", "https://qpdar.pw/main.php"),
+        ),
+        ("<http://qpdar.pw|QPDAR.pw/>", ("url", "http://qpdar.pw/")),
+        ("<http://qpdar.pw|qpdar[.]pw>", ("domain", "qpdar.pw")),
+        (
+            "<https://qpdar.pw/a?b=1&amp;c=2|qpdar.pw/a?b=1&amp;c=2>",
+            ("url", "https://qpdar.pw/a?b=1&c=2"),
+        ),
+    ],
+)
+def test_one_slack_link_is_one_indicator(text: str, expected: tuple[str, str]) -> None:
+    assert pairs(text) == [expected]
+    assert pairs(f"blocked {text}, and again {text}") == [expected]
+
+
 def test_a_bare_file_name_is_not_a_domain_but_a_marked_one_is() -> None:
     assert pairs("setup.py invoice.zip readme.md") == []
     assert pairs("setup[.]py <http://invoice.zip|invoice.zip> readme.md/x") == [

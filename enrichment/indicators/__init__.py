@@ -2,11 +2,13 @@
 
 Decisions, each deliberate:
 
-- Input may be Slack's encoded `text` or plain text. `<http://x|x>`, which Slack sends when
-  someone typed the bare name x, is the domain x (or a URL when x has a path); other
-  `<url|label>` links are the URL, their label is read as text; `<mailto:a@b|a@b>` is the
-  address; `<@U..>`, `<#C..|name>`, `<!here>`, `<!subteam^..>` and `<!date^..>` are dropped;
-  `&amp; &lt; &gt;` are decoded once.
+- Input may be Slack's encoded `text` or plain text. `<@U..>`, `<#C..|name>`, `<!here>`,
+  `<!subteam^..>` and `<!date^..>` are dropped; `&amp; &lt; &gt;` are decoded once;
+  `<mailto:a@b|a@b>` is the address. One link is one indicator: a label that names the link's
+  own target (up to its scheme, a trailing slash, case and defanging) is not read again, so
+  `<https://x/p|x/p>` is the one URL; `<http://x|x>`, which Slack sends when someone typed the
+  bare name x, is what was typed: the domain x, or a URL when x has a path. Any other label
+  is read as text after the link (`<https://x/y|see 1.2.3.4>`).
 - Refanged styles, alone and mixed: `[.] (.) {.} [dot] (dot) {dot}` with stray spaces, `\\.`,
   full-width and ideographic dots between letters, `[@] (@) [at] (at)`, `[:] [://] [/] \\/`,
   `hxxp hXXp hxtp fxp ttps`.

@@ -90,12 +90,22 @@ class _Markup:
         return " "  # mentions, channels, broadcasts, dates: never indicators
 
     def _link(self, url: str, label: str | None) -> str:
-        shown = unescape(label) if label is not None else None
-        if shown is not None and url.lower() == "http://" + shown.lower():
-            return f" {_mark_host(label or '')} "  # Slack's link for a bare typed name
+        """One link is one indicator: a label that names the link's own target (up to its
+        scheme, a trailing slash, case and defanging) is not read again."""
         slot = f" {SLOT_OPEN}{len(self.links)}{SLOT_CLOSE} "
+        typed = refang(unescape(label)) if label is not None else url
+        if _target(typed) != _target(url):
+            self.links.append(url)
+            return f"{slot}{label} "
+        if "://" not in typed and url[:7].lower() == "http://":
+            return f" {_mark_host(refang(label or ''))} "  # Slack's link for a bare typed name
         self.links.append(url)
-        return slot if shown in (None, url) else f"{slot}{label} "
+        return slot
+
+
+def _target(link: str) -> str:
+    """What a link or its label points at, for comparing the two."""
+    return (link.partition("://")[2] if "://" in link else link).rstrip("/").lower()
 
 
 def _refang_styles(text: str, *, seams: bool = False) -> str:
