@@ -83,6 +83,13 @@ CONVENTIONS = {
     "ssdeep, SHA-512, user agent, TLP label, ATT&CK id, tracker id, socket address)",
     "defang": "ioc-fanger's `defang` direction: display forms are each tool's own convention",
     "no expectation": "the test calls the function but states no result (timing, logging)",
+    "et": "`[et]`, `(et)`, `et)` read as `@`: `et` is French for `and`, not `at`; Pivot reads "
+    "`[at] (at) [arroba]` and `AT` after a lower-case word",
+    "glued AT": "`AT` glued between two words (`fooATbar.com`) is read as `@` by ioc-fanger; to "
+    "Pivot it may be a name written in capitals, and reading it would turn the domain into "
+    "a wrong address",
+    "spaced @": "`foo @ bar.com` read as an address: in chat `@` between spaces is the word "
+    "at (`hosted @ evil.com`), and reading it would turn the domain into a wrong address",
     "bare commas": "commas read as dots in a bare number list (`1,2,3,4`): a comma list of "
     "versions is no address in chat; bracketed `[,]` is still read",
     "leading zero": "an IPv4 octet with a leading zero: some tools read it as octal, so Pivot "
@@ -528,6 +535,18 @@ def _bare_commas(text: str, pair: Pair) -> bool:
     return kind == "ipv4" and value.replace(".", ",") in text and value not in text
 
 
+# Styles ioc-fanger reads and Pivot refuses on purpose: the whole case is left out.
+_FANGER_REFUSED = {
+    "et": re.compile(r"(?i)[\[(] {0,2}et {0,2}[\])]|(?<=[a-z])et[\])]"),
+    "glued AT": re.compile(r"(?<=[a-z])AT(?=[a-z])"),
+    "spaced @": re.compile(r"\w {1,2}@ {1,2}\w"),
+}
+
+
+def _refused(call: Call) -> str | None:
+    return next((name for name, style in _FANGER_REFUSED.items() if style.search(call.text)), None)
+
+
 def fanger_cases(tests: Path) -> tuple[list[Case], list[Left]]:
     recorder = Recorder()
     names = {"ioc_fanger": recorder, "ioc_fanger_module": recorder}
@@ -536,8 +555,9 @@ def fanger_cases(tests: Path) -> tuple[list[Case], list[Left]]:
         sandbox.run_tests(path, recorder)
     cases, left = [], []
     for call in recorder.calls:
-        if call.defang or not call.outputs:
-            left.append(Left(call.where, "defang" if call.defang else "no expectation", ""))
+        reason = "defang" if call.defang else _refused(call) if call.outputs else "no expectation"
+        if reason:
+            left.append(Left(call.where, reason, ""))
             continue
         case = Case(call.where, "tests", call.text, indicators_of(call.outputs[0]))
         cases.append(_without(case, "bare commas", _bare_commas, left))

@@ -196,6 +196,26 @@ def test_refang_every_style_alone_and_mixed() -> None:
     assert refang("hxxpd://x") == "hxxpd://x"  # not a scheme we know: left alone
 
 
+def test_refang_the_less_common_styles() -> None:
+    assert refang("foo[-]bar.com foo].[bar[.[com x^.y 1<.>1 a(punto)b c[punkt]d") == (
+        "foo-bar.com foo.bar.com x.y 1.1 a.b c.d"
+    )
+    assert refang("me[arroba]x(punto)com, bob AT example DOT com, bad-dot-com") == (
+        "me@x.com, bob@example.com, bad.com"
+    )
+    assert refang("xxxx://a xxxxs://b [http]://c (https)://d http]://e http ://f") == (
+        "http://a https://b http://c https://d http://e http://f"
+    )
+    assert refang("https:// g http//h http:///i https :/// j 5[,]6") == (
+        "https://g http://h http://i https://j 5.6"
+    )
+
+
+def test_refang_leaves_words_and_other_schemes_alone() -> None:
+    text = "the dot com era, the DOT app, LOOK AT it, file:///etc, v2-dot-app.appspot.com, 1,2"
+    assert refang(text) == text
+
+
 def test_refang_does_not_invent_dots_from_private_use_characters() -> None:
     assert refang("evil\ue000com") == "evil\ufffdcom"
     assert pairs("evil\ue000com \ue001" + "0\ue002") == []

@@ -9,9 +9,25 @@ Decisions, each deliberate:
   `<https://x/p|x/p>` is the one URL; `<http://x|x>`, which Slack sends when someone typed the
   bare name x, is what was typed: the domain x, or a URL when x has a path. Any other label
   is read as text after the link (`<https://x/y|see 1.2.3.4>`).
-- Refanged styles, alone and mixed: `[.] (.) {.} [dot] (dot) {dot}` with stray spaces, `\\.`,
-  full-width and ideographic dots between letters, `[@] (@) [at] (at)`, `[:] [://] [/] \\/`,
-  `hxxp hXXp hxtp fxp ttps`.
+- Refanged styles, alone and mixed: `[.] (.) {.} [dot] (dot) {dot}` and the same with
+  `punto` and `punkt` (Spanish, German), with stray spaces; between two word characters also
+  brackets facing any way (`].[ [.[ }.}`), a dot word closed by a lone bracket (`dot]`,
+  `punto)`), `^.`, `<.>`, `\\.`, and `DOT` in capitals between lower-case labels, glued or
+  spaced (`fooDOTcom`, `example DOT com`); a bracketed comma between digits (`5[,]6`);
+  full-width and ideographic dots between letters; a name spelt whole with `-dot-`
+  (`bad-dot-com`); `[@] (@) [at] (at) [arroba]`, `at]`, and `AT` in capitals between spaces
+  after a lower-case word (`bob AT example.com`); `[-]` (`foo[-]bar.com` is `foo-bar.com`);
+  a bracketed first label (`[www].example.com`); `[:] (:) [://] [/] \\/`; schemes `hxxp hXXp
+  hxtp htxp fxp ttps xxxx xxxxs` (and `xxxxx`: https), bracketed (`[http]://`, `(https)://`,
+  `http]://`), with a space before the colon or after the slashes (`http ://`, `https:// x`),
+  without the colon (`http//`) or with a third slash (`http:///`).
+- Styles refused, each because reading it would report something wrong more often than it
+  finds something: `dot` in lower case between words (`the dot com bubble`) and `DOT` after an
+  article (`the DOT app`); commas as dots without brackets (`1,2,3,4` is a list of numbers);
+  `-dot-` inside a name that has real dots (`v2-dot-app.appspot.com` is App Engine's);
+  `AT` glued between words (`fooATbar.com` may be a name in capitals) or after a word in
+  capitals (`LOOK AT evil.com`); `@` between spaces (`hosted @ evil.com` is the word at);
+  `[et] (et)` (`et` is French for and).
 - A domain ends in an ICANN public suffix (tldextract's bundled list, never fetched) and has
   valid labels. Private suffixes (github.io, duckdns.org) are not suffixes here: the name a
   registrar sold, which WHOIS and RDAP answer for, sits under the ICANN suffix.
@@ -42,7 +58,7 @@ Decisions, each deliberate:
   refang(defang(x)) == x holds for every ASCII value and up to spelling for IDNs.
 - `make_indicator` does not refang: it takes values sources found, which are never defanged and
   may legitimately contain `[` or `(`. It applies no file-name or field rule either.
-- Linear time on any input: see `_indicator_scan`.
+- Linear time on any input: see `_styles` and `_scan`.
 """
 
 from __future__ import annotations
