@@ -10,6 +10,7 @@ from enrichment.indicators import (
     Kind,
     defang,
     extract_indicators,
+    lookup_target,
     make_indicator,
     parse_indicator,
     refang,
@@ -98,6 +99,8 @@ def test_unicode_and_punycode_spellings_are_one_indicator() -> None:
         (Kind.URL, "HTTPS://QPDAR.PW:8443/A?b=C", "https://qpdar.pw:8443/A?b=C"),
         (Kind.URL, "http://user@пример.рф/", "http://user@xn--e1afmkfd.xn--p1ai/"),
         (Kind.EMAIL, "Admin@QPDAR.pw", "admin@qpdar.pw"),
+        (Kind.EMAIL, "Admin@[212.61.180.100]", "admin@[212.61.180.100]"),
+        (Kind.EMAIL, "a@[IPv6:2001:0DB8::1]", "a@[ipv6:2001:db8::1]"),
         (Kind.MD5, "D41D8CD98F00B204E9800998ECF8427E", "d41d8cd98f00b204e9800998ecf8427e"),
         (
             Kind.SHA1,
@@ -135,6 +138,8 @@ def test_make_indicator_normalises(kind: Kind, raw: str, value: str) -> None:
         (Kind.URL, "http://qpdar.pw:99999/"),
         (Kind.EMAIL, "no-at-sign.com"),
         (Kind.EMAIL, "a..b@qpdar.pw"),
+        (Kind.EMAIL, "a@[212.61.180.256]"),
+        (Kind.EMAIL, "a@[qpdar.pw]"),
         (Kind.MD5, "da39a3ee5e6b4b0d3255bfef95601890afd80709"),
         (Kind.SHA256, "zz" * 32),
     ],
@@ -214,6 +219,19 @@ def test_refang_the_less_common_styles() -> None:
 def test_refang_leaves_words_and_other_schemes_alone() -> None:
     text = "the dot com era, the DOT app, LOOK AT it, file:///etc, v2-dot-app.appspot.com, 1,2"
     assert refang(text) == text
+
+
+def test_an_address_literal_is_an_email_whose_address_is_looked_up() -> None:
+    found = extract_indicators("relay Admin@[212.61.180.100] and x@[IPv6:2001:DB8::1]")
+    assert [(i.value, i.defanged) for i in found] == [
+        ("admin@[212.61.180.100]", "admin[@][212.61.180[.]100]"),
+        ("x@[ipv6:2001:db8::1]", "x[@][ipv6:2001:db8::1]"),
+    ]
+    assert [lookup_target(i) for i in found] == [
+        make_indicator(Kind.IPV4, "212.61.180.100"),
+        make_indicator(Kind.IPV6, "2001:db8::1"),
+    ]
+    assert refang(found[0].defanged) == found[0].value
 
 
 def test_refang_does_not_invent_dots_from_private_use_characters() -> None:

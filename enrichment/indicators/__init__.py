@@ -39,6 +39,9 @@ Decisions, each deliberate:
   (`done.Thanks`). Version numbers, dotted code, `Chrome/120.0.0.0` and IPs glued to other
   characters fail the suffix or boundary checks. IPv4 with leading zeros is refused (some tools
   read it as octal); an IPv6 address in free text needs a digit (`dead::beef` is a word game).
+- E-mail addresses: a dot-atom local part at a domain, or at an address literal
+  (`user@[192.0.2.1]`, `user@[IPv6:2001:db8::1]`, RFC 5321): its address is what is looked
+  up. An impossible mailbox still names its domain.
 - Text in scripts written without spaces (Chinese, Japanese, Thai) may touch an indicator:
   it is split from Latin letters and digits first, so `使用了evil.com作为` yields evil.com
   (an IDN mixing those scripts with Latin in one label is given up for this).
@@ -46,13 +49,14 @@ Decisions, each deliberate:
   spellings of a name are one indicator; URLs keep path and query as written, with scheme and
   host made canonical, trailing punctuation and unopened closing parentheses dropped, and a
   comma ending them when another indicator follows it; a host with a path but no scheme gets
-  `http://`; emails lower-case; hashes lower-case; CIDR with host bits cleared. A URL's host
-  and an email's domain are not reported again unless they also appear on their own. Results
-  are de-duplicated, in order of first appearance.
+  `http://`; emails lower-case (`user@[ipv6:2001:db8::1]`); hashes lower-case; CIDR with host
+  bits cleared. A URL's host and an email's domain are not reported again unless they also
+  appear on their own. Results are de-duplicated, in order of first appearance.
 - Defanged forms: every dot of a domain (`www[.]evil[.]com`: a half-defanged `www.evil` could
   still be linked), only the last dot of an IPv4 address (`212.61.180[.]100`: no longer an
   address, still readable), IPv6 unchanged (no client links a bare IPv6 address), URLs
-  `hxxp://host[.]defanged/path` with nested schemes broken too, emails `user[@]evil[.]com`.
+  `hxxp://host[.]defanged/path` with nested schemes broken too, emails `user[@]evil[.]com`
+  and `user[@][192.0.2[.]1]`.
   An IDN shows in Unicode only when no label mixes scripts and no Cyrillic or Greek label could
   pass for Latin (it must sit under a TLD of its own script); otherwise it stays punycode, so
   refang(defang(x)) == x holds for every ASCII value and up to spelling for IDNs.
@@ -79,6 +83,7 @@ from enrichment.indicators._text import prepare, refang
 from enrichment.indicators._values import (
     DEFANGERS,
     cidr_value,
+    email_host,
     email_value,
     hash_kind,
     ipv4_value,
@@ -162,7 +167,7 @@ def lookup_target(indicator: Indicator) -> Indicator:
     if indicator.kind is Kind.URL:
         host = url_host(indicator.value)
     elif indicator.kind is Kind.EMAIL:
-        host = indicator.value.rpartition("@")[2]
+        host = email_host(indicator.value)
     else:
         return indicator
     return _host_indicator(host or "") or indicator

@@ -33,6 +33,8 @@ _URL_CHAR = rf"(?:[^\s<>\"'`|\\^{{}}\[\],{SLOT_OPEN}{SLOT_CLOSE}{UNSPACED}]|,(?!
 # `_` may sit inside a name's run (it is split off in Python) but never just before one, so a
 # run is only ever scanned from its start.
 _NAME = rf"[\w\-]++(?:[.{DOT}][\w\-]++)++"
+# RFC 5321's address literal: `user@[192.0.2.1]`, `user@[IPv6:2001:db8::1]`.
+_LITERAL = rf"\[(?:(?i:ipv6):)?[0-9A-Fa-f:.{DOT}]{{2,45}}+\]"
 # Every match starts with one character that is not an ASCII letter or digit (the text gets a
 # leading space), which lets the regex engine skip through words in its fast loop. The gate
 # then refuses, in one scan, a plain word or number that ends in a space or punctuation: most
@@ -47,7 +49,7 @@ _PATTERN = rf"""
 (?:
  (?P<slot>{SLOT_OPEN}(?P<slot_id>\d{{1,9}}+){SLOT_CLOSE})
 |(?P<url>(?<![0-9A-Za-z])(?i:https?|ftp)://(?:\[[0-9A-Fa-f:.]++\])?{_URL_CHAR}*+)
-|(?P<email>(?<![0-9A-Za-z_.%+\-{DOT}])[0-9A-Za-z_.%+\-{DOT}]++@{_NAME})
+|(?P<email>(?<![0-9A-Za-z_.%+\-{DOT}])[0-9A-Za-z_.%+\-{DOT}]++@(?:{_NAME}|{_LITERAL}))
 |(?P<ipv4>(?<![0-9A-Za-z.{DOT}])(?<![a-z]/)(?P<ip4>\d{{1,3}}+(?:[.{DOT}]\d{{1,3}}+){{3}})
     (?![0-9A-Za-z]|[.{DOT}]\d)
     (?:(?P<cidr4>/\d{{1,3}}+)(?![0-9A-Za-z/]|[.{DOT}]\d)
@@ -155,7 +157,7 @@ class Scanner:
 
     def _email(self, match: re.Match[str]) -> Iterable[Found]:
         local, _, domain = match["email"].replace(DOT, ".").rpartition("@")
-        if domain.endswith("_"):  # Markdown's _italic_
+        if domain.endswith("_") or match.string.startswith("_", match.end()):  # _italic_
             local, domain = local.removeprefix("_"), domain.rstrip("_")
         value = email_value(f"{local}@{domain}") or email_value(f"{local}@{_unglued(domain)}")
         if value:
