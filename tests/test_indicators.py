@@ -91,6 +91,8 @@ def test_unicode_and_punycode_spellings_are_one_indicator() -> None:
         (Kind.DOMAIN, " пример.рф ", "xn--e1afmkfd.xn--p1ai"),
         (Kind.DOMAIN, "setup.py", "setup.py"),  # a PTR or feed value is a name, never a file
         (Kind.DOMAIN, "evil.github.io", "evil.github.io"),
+        (Kind.DOMAIN, "O_O.lgms.nl", "o_o.lgms.nl"),  # `_` left of the registrable domain
+        (Kind.DOMAIN, "_jabber._tcp.gmail.com", "_jabber._tcp.gmail.com"),
         (Kind.IPV4, "212.61.180.100", "212.61.180.100"),
         (Kind.IPV6, "2001:0DB8:0:0:0:0:0:1", "2001:db8::1"),
         (Kind.IPV6, "::ffff:212.61.180.100", "::ffff:212.61.180.100"),
@@ -140,6 +142,7 @@ def test_make_indicator_normalises(kind: Kind, raw: str, value: str) -> None:
         (Kind.EMAIL, "a..b@qpdar.pw"),
         (Kind.EMAIL, "a@[212.61.180.256]"),
         (Kind.EMAIL, "a@[qpdar.pw]"),
+        (Kind.DOMAIN, "x.under_score.com"),
         (Kind.MD5, "da39a3ee5e6b4b0d3255bfef95601890afd80709"),
         (Kind.SHA256, "zz" * 32),
     ],

@@ -28,9 +28,15 @@ Decisions, each deliberate:
   `AT` glued between words (`fooATbar.com` may be a name in capitals) or after a word in
   capitals (`LOOK AT evil.com`); `@` between spaces (`hosted @ evil.com` is the word at);
   `[et] (et)` (`et` is French for and).
+- Never a partial name: a name glued to a word by `_` (`foo_bar.com`) is not reported, nor
+  any tail of it; addresses and hashes glued by `_` are (`sample_<md5>.exe`).
 - A domain ends in an ICANN public suffix (tldextract's bundled list, never fetched) and has
-  valid labels. Private suffixes (github.io, duckdns.org) are not suffixes here: the name a
-  registrar sold, which WHOIS and RDAP answer for, sits under the ICANN suffix.
+  valid labels. Labels left of the registrable domain may hold `_` (DNS zones do:
+  `_dmarc.example.com`, `_jabber._tcp.gmail.com`, `o_o.lgms.nl`); the registrable label
+  may not (no registrar sells `under_score.com`). `_` around a name is Markdown emphasis
+  (`_evil.com_`), and one left before a registrable label goes with it. Private suffixes
+  (github.io, duckdns.org) are not suffixes here: the name a registrar sold, which WHOIS and
+  RDAP answer for, sits under the ICANN suffix.
 - A bare name whose suffix is also a common file extension (`invoice.zip`, `setup.py`,
   `readme.md`) is a file, and plain words ending in `.name`, `.email` or `.id` are log field
   paths (`host.name`, `agent.id`); the same names defanged, Slack-linked, with a path or a

@@ -30,8 +30,8 @@ _NEXT_INDICATOR = (
     rf"(?:(?i:https?|ftp)://|[\w\-]{{1,63}}+[.@{DOT}]|[0-9A-Fa-f]{{32}}|(?:[0-9A-Fa-f]{{0,4}}+:){{2}})"
 )
 _URL_CHAR = rf"(?:[^\s<>\"'`|\\^{{}}\[\],{SLOT_OPEN}{SLOT_CLOSE}{UNSPACED}]|,(?!{_NEXT_INDICATOR}))"
-# `_` may sit inside a name's run (it is split off in Python) but never just before one, so a
-# run is only ever scanned from its start.
+# `_` may sit inside a name's run (judged in Python) but never just before one, so a run is
+# only ever scanned from its start.
 _NAME = rf"[\w\-]++(?:[.{DOT}][\w\-]++)++"
 # RFC 5321's address literal: `user@[192.0.2.1]`, `user@[IPv6:2001:db8::1]`.
 _LITERAL = rf"\[(?:(?i:ipv6):)?[0-9A-Fa-f:.{DOT}]{{2,45}}+\]"
@@ -102,6 +102,16 @@ def _preceded_by(match: re.Match[str], group: str, char: str) -> bool:
 def _unitalic(path: str) -> str:
     path = trim_url(path)
     return path[:-1] if path.endswith("_") else path
+
+
+def _unemphasised(name: str, path: str | None) -> tuple[str, str | None]:
+    """Without the `_` of Markdown emphasis: `_evil.com_`, `__evil.com__`, `_evil.com/x_`. A
+    name never ends in `_` (its TLD cannot); a leading one goes only with a closing one."""
+    opening = len(name) - len(name.lstrip("_"))
+    if path:
+        return (name[1:], _unitalic(path)) if opening else (name, path)
+    closing = len(name) - len(name.rstrip("_"))
+    return name[min(opening, closing) : len(name) - closing], path
 
 
 def _unglued(name: str) -> str:
@@ -186,10 +196,24 @@ class Scanner:
 
     def _domain(self, match: re.Match[str]) -> Iterable[Found]:
         name, path, call = match["name"], match["path"], match["call"]
-        if "_" in name:  # `_evil.com_`, `_1.2.3.4_`, `sample_<md5>.exe`: read the pieces
-            if path:  # an opening `_` in the name closes after the path
-                path = _unitalic(path)
-            return self._nested(name.replace("_", " ") + (path or call or ""))
+        if "_" in name:
+            return self._underscored(name, path, call)
+        return self._plain(name, path, call)
+
+    def _underscored(self, name: str, path: str | None, call: str | None) -> Iterable[Found]:
+        """`o_o.lgms.nl`, `_dmarc.example.com`: names; `_evil.com_`: Markdown around one;
+        `sample_<md5>.exe`, `x_1.2.3.4`: other indicators glued by `_`. `foo_bar.com` is no
+        name (no registrar sells one with `_`), and `bar.com` is never read out of it."""
+        name, path = _unemphasised(name, path)
+        for candidate in (name, name.lstrip("_")):
+            if "_" not in candidate:  # emphasis taken off: read it again as any indicator
+                return self._nested(candidate + (path or call or ""))
+            if canonical_domain(candidate.replace(DOT, ".")):
+                return self._plain(candidate, path, call)
+        pieces = self._nested(name.replace("_", " ") + (path or call or ""))
+        return [found for found in pieces if found[0] not in (Kind.DOMAIN, Kind.URL)]
+
+    def _plain(self, name: str, path: str | None, call: str | None) -> Iterable[Found]:
         if path:
             return self._name_with_path(name.lstrip("-"), path)
         if call and DOT not in name and not self.lenient:
