@@ -224,6 +224,12 @@ def test_refang_leaves_words_and_other_schemes_alone() -> None:
     assert refang(text) == text
 
 
+def test_never_a_partial_name() -> None:
+    assert pairs("foo_bar.com foo[x]bar.com foo(-)bar.com/x user_qpdar.pw") == []
+    assert pairs("1.2.3.4.nip.io") == [("domain", "1.2.3.4.nip.io")]
+    assert pairs("diota[-]ar.com/path") == [("url", "http://diota-ar.com/path")]
+
+
 def test_an_address_literal_is_an_email_whose_address_is_looked_up() -> None:
     found = extract_indicators("relay Admin@[212.61.180.100] and x@[IPv6:2001:DB8::1]")
     assert [(i.value, i.defanged) for i in found] == [

@@ -28,8 +28,10 @@ Decisions, each deliberate:
   `AT` glued between words (`fooATbar.com` may be a name in capitals) or after a word in
   capitals (`LOOK AT evil.com`); `@` between spaces (`hosted @ evil.com` is the word at);
   `[et] (et)` (`et` is French for and).
-- Never a partial name: a name glued to a word by `_` (`foo_bar.com`) is not reported, nor
-  any tail of it; addresses and hashes glued by `_` are (`sample_<md5>.exe`).
+- Never a partial name: a name glued to a word by a short bracketed group in a style not
+  known here (`foo[x]bar.com`) or by `_` (`foo_bar.com`) is not reported, nor any tail of
+  it; a dotted quad followed by `.label` is the start of a name (`1.2.3.4.nip.io`, PTR names
+  `4.3.2.1.in-addr.arpa`), not an address.
 - A domain ends in an ICANN public suffix (tldextract's bundled list, never fetched) and has
   valid labels. Labels left of the registrable domain may hold `_` (DNS zones do:
   `_dmarc.example.com`, `_jabber._tcp.gmail.com`, `o_o.lgms.nl`); the registrable label
@@ -44,10 +46,12 @@ Decisions, each deliberate:
   `(` is code (`logger.info(`), one whose suffix is Capitalised is a sentence missing a space
   (`done.Thanks`). Version numbers, dotted code, `Chrome/120.0.0.0` and IPs glued to other
   characters fail the suffix or boundary checks. IPv4 with leading zeros is refused (some tools
-  read it as octal); an IPv6 address in free text needs a digit (`dead::beef` is a word game).
+  read it as octal); an IPv6 address in free text needs a digit, or a prefix length
+  (`dead::beef` is a word game, `::/0` a network).
 - E-mail addresses: a dot-atom local part at a domain, or at an address literal
   (`user@[192.0.2.1]`, `user@[IPv6:2001:db8::1]`, RFC 5321): its address is what is looked
-  up. An impossible mailbox still names its domain.
+  up. Hyphens glued before an address are a rule or a bullet (`-----foo@bar.com`). An
+  impossible mailbox still names its domain or address.
 - Text in scripts written without spaces (Chinese, Japanese, Thai) may touch an indicator:
   it is split from Latin letters and digits first, so `使用了evil.com作为` yields evil.com
   (an IDN mixing those scripts with Latin in one label is given up for this).

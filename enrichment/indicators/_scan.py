@@ -51,7 +51,7 @@ _PATTERN = rf"""
 |(?P<url>(?<![0-9A-Za-z])(?i:https?|ftp)://(?:\[[0-9A-Fa-f:.]++\])?{_URL_CHAR}*+)
 |(?P<email>(?<![0-9A-Za-z_.%+\-{DOT}])[0-9A-Za-z_.%+\-{DOT}]++@(?:{_NAME}|{_LITERAL}))
 |(?P<ipv4>(?<![0-9A-Za-z.{DOT}])(?<![a-z]/)(?P<ip4>\d{{1,3}}+(?:[.{DOT}]\d{{1,3}}+){{3}})
-    (?![0-9A-Za-z]|[.{DOT}]\d)
+    (?![0-9A-Za-z]|[.{DOT}][0-9A-Za-z])
     (?:(?P<cidr4>/\d{{1,3}}+)(?![0-9A-Za-z/]|[.{DOT}]\d)
       |(?P<ip4path>(?::\d{{1,5}}+)?/(?![\d/]){_URL_CHAR}*+))?)
 |(?P<ipv6>(?<![0-9A-Za-z:.{DOT}])
@@ -65,8 +65,10 @@ _PATTERN = rf"""
 PATTERN = re.compile(_PATTERN, re.VERBOSE)
 _FOREIGN = re.compile(rf"[^\x00-\x7f{DOT}]++")
 _GLUED_TAIL = re.compile(rf"(?:[.{DOT}][{UNSPACED}]++)++$")
+# A name right after a short bracketed group glued to a word (`foo[x]bar.com`, `foo(-)bar`)
+# is the tail of a name written in a style not known here: never reported as a whole one.
+_GLUED = re.compile(r"\w[\[({][^\s\[\](){}]{0,3}+[\])}]$")
 _URL_TRAILER = ".,;:!?*~"
-_EDGES = "_-"
 _MAX_FALLBACK = 1024
 
 
@@ -119,6 +121,12 @@ def _unglued(name: str) -> str:
     return _GLUED_TAIL.sub("", name) if len(name) <= _MAX_FALLBACK else name
 
 
+def _glued(match: re.Match[str], group: str) -> bool:
+    start = match.start(group)
+    text = match.string
+    return text[start - 1] in "])}" and _GLUED.search(text, max(0, start - 6), start) is not None
+
+
 def _titled(label: str) -> bool:
     return len(label) > 1 and label[0].isupper() and label[1:].islower()
 
@@ -166,14 +174,17 @@ class Scanner:
         return ((Kind.URL, value),) if value else ()
 
     def _email(self, match: re.Match[str]) -> Iterable[Found]:
+        if _glued(match, "email"):  # `foo[x]bar@evil.com`: not bar's address; still evil.com
+            return self._nested(match["email"].rpartition("@")[2])
         local, _, domain = match["email"].replace(DOT, ".").rpartition("@")
         if domain.endswith("_") or match.string.startswith("_", match.end()):  # _italic_
             local, domain = local.removeprefix("_"), domain.rstrip("_")
+        local = local.lstrip("-") or local  # a rule or bullet glued on: `-----foo@bar.com`
         value = email_value(f"{local}@{domain}") or email_value(f"{local}@{_unglued(domain)}")
         if value:
             return ((Kind.EMAIL, value),)
-        # an impossible mailbox at a real domain still names the domain
-        return self._name(match["email"].rpartition("@")[2].strip(_EDGES))
+        # an impossible mailbox at a real domain or address still names it
+        return self._nested(match["email"].rpartition("@")[2])
 
     def _ipv4(self, match: re.Match[str]) -> tuple[Found, ...]:
         ip = match["ip4"].replace(DOT, ".")
@@ -184,7 +195,7 @@ class Scanner:
 
     def _ipv6(self, match: re.Match[str]) -> tuple[Found, ...]:
         raw = match["ip6"]
-        if not raw.strip(":abcdefABCDEF") and not self.lenient:
+        if not raw.strip(":abcdefABCDEF") and not match["cidr6"] and not self.lenient:
             return ()  # no digit at all: `dead::beef`, `add:bed:cafe` read as words
         network = cidr_value(raw + match["cidr6"]) if match["cidr6"] else None
         return _address(Kind.IPV6, network, raw)
@@ -196,6 +207,8 @@ class Scanner:
 
     def _domain(self, match: re.Match[str]) -> Iterable[Found]:
         name, path, call = match["name"], match["path"], match["call"]
+        if _glued(match, "name"):
+            return ()
         if "_" in name:
             return self._underscored(name, path, call)
         return self._plain(name, path, call)
