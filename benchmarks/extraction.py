@@ -54,6 +54,9 @@ ADVERSARIAL = {
     "[[[": "[",
     "hex": "0123456789abcdef",
     "http://": "http://",
+    "a DOT a DOT": "a DOT ",
+    "[http]:// ": "[http]:// ",
+    "a_a_a.": "a_a.",
 }
 SIZES = (10_000, 100_000)
 
