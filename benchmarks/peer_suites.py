@@ -83,6 +83,8 @@ CONVENTIONS = {
     "ssdeep, SHA-512, user agent, TLP label, ATT&CK id, tracker id, socket address)",
     "defang": "ioc-fanger's `defang` direction: display forms are each tool's own convention",
     "no expectation": "the test calls the function but states no result (timing, logging)",
+    "not read": "the test calls nothing the sandbox probes (a CLI runner, a thread, a timer, "
+    "the peer's internals, or assertions about something else)",
     "et": "`[et]`, `(et)`, `et)` read as `@`: `et` is French for `and`, not `at`; Pivot reads "
     "`[at] (at) [arroba]` and `AT` after a lower-case word",
     "glued AT": "`AT` glued between two words (`fooATbar.com`) is read as `@` by ioc-fanger; to "
@@ -330,6 +332,7 @@ class Sandbox:
     def __init__(self, tests: Path, names: dict[str, Any]) -> None:
         self.tests, self.names = tests, {"pytest": _Pytest, "param": _Pytest.param, **names}
         self.modules: dict[Path, dict[str, Any]] = {}
+        self.functions: list[str] = []  # every test function run, as `file:name[n]`
 
     def value(self, node: ast.expr, env: dict[str, Any]) -> Any:
         tree = ast.fix_missing_locations(_NotIn().visit(ast.Expression(node)))
@@ -387,15 +390,23 @@ class Sandbox:
         return self.modules[path]
 
     def run_tests(self, path: Path, recorder: Recorder) -> None:
-        """Every test function of a module, once per parameter set, fixtures supplied."""
-        env = self.module(path)
+        """Every test function of a module, once per parameter set, fixtures supplied (its own
+        and its folder's conftest.py)."""
+        conftest = path.parent / "conftest.py"
+        env = {**(self.module(conftest) if conftest.exists() else {}), **self.module(path)}
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in tree.body:
             if isinstance(node, ast.FunctionDef) and node.name.startswith("test"):
                 for number, args in enumerate(self._parameters(node, env)):
                     recorder.where = f"{path.name}:{node.name}" + (f"[{number}]" if number else "")
                     recorder.doc = ast.get_docstring(node) or ""
+                    self.functions.append(recorder.where)
                     self.run(node.body, {**env, **self.fixtures(node, env), **args})
+
+    def unread(self, recorder: Recorder) -> list[Left]:
+        """The test functions that called nothing the sandbox probes."""
+        called = {call.where for call in recorder.calls}
+        return [Left(where, "not read", "") for where in self.functions if where not in called]
 
     def _parameters(self, node: ast.FunctionDef, env: dict[str, Any]) -> list[dict[str, Any]]:
         sets: list[dict[str, Any]] = [{}]
@@ -553,7 +564,7 @@ def fanger_cases(tests: Path) -> tuple[list[Case], list[Left]]:
     sandbox = Sandbox(tests, names)
     for path in sorted(tests.glob("test_*.py")):
         sandbox.run_tests(path, recorder)
-    cases, left = [], []
+    cases, left = [], sandbox.unread(recorder)
     for call in recorder.calls:
         reason = "defang" if call.defang else _refused(call) if call.outputs else "no expectation"
         if reason:
@@ -594,7 +605,7 @@ def _supported_types(library: Path) -> list[str]:
     raise LookupError("SUPPORTED_IOC_TYPES not found")
 
 
-def finder_calls(tests: Path) -> list[Call]:
+def finder_calls(tests: Path) -> tuple[list[Call], list[Left]]:
     """The table of cases (every type compared) and every probed call of the test modules."""
     recorder = Recorder()
     types = _supported_types(tests.parent / "ioc_finder" / "ioc_finder.py")
@@ -611,7 +622,7 @@ def finder_calls(tests: Path) -> list[Call]:
     for path in sorted(tests.glob("test_*.py")):
         if path.name != "test_find_iocs.py":  # it runs the table above
             sandbox.run_tests(path, recorder)
-    return calls + recorder.calls
+    return calls + recorder.calls, sandbox.unread(recorder)
 
 
 def _table_call(row: _Param, types: list[str]) -> Call:
@@ -803,8 +814,9 @@ def _judge(call: Call, raw: list[Pair]) -> tuple[Callable[[Pair], bool], list[st
 
 
 def finder_cases(tests: Path) -> tuple[list[Case], list[Left], Counter[str]]:
-    cases, left, mapped = [], [], Counter[str]()
-    for call in finder_calls(tests):
+    calls, left = finder_calls(tests)
+    cases, mapped = [], Counter[str]()
+    for call in calls:
         case, why = finder_case(call, mapped)
         left += why
         if case is not None:
