@@ -229,22 +229,28 @@ def timed_in_subprocess(tool: str, text: str, cap: float) -> Timed:
     at `cap`, or when its child exited without printing its time: reported, never raised."""
     with tempfile.NamedTemporaryFile("w", suffix=".txt", encoding="utf-8", delete=False) as f:
         f.write(text)
-    command = [sys.executable, __file__, "--child", tool, f.name]
     try:
-        with subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        ) as child:
-            assert child.stdout is not None
-            child.stdout.readline()  # imports done, or the child is gone
-            try:
-                out, err = child.communicate(timeout=cap)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.communicate()
-                return Timed(None)
-        return child_time(out, child.returncode, err)
+        return run_child([sys.executable, __file__, "--child", tool, f.name], cap)
     finally:
         Path(f.name).unlink()
+
+
+def run_child(command: list[str], cap: float) -> Timed:
+    """Start a child, wait for its `ready` line (imports done), then give it `cap` seconds to
+    print its time. Its stdout is read unbuffered: a buffered `readline` could take the time
+    line along with `ready`, and `communicate` (which reads the pipe itself) would never see
+    it, so a quick peer looked as if it had printed nothing."""
+    pipe = subprocess.PIPE
+    with subprocess.Popen(command, stdout=pipe, stderr=pipe, bufsize=0) as child:
+        assert child.stdout is not None
+        child.stdout.readline()  # unbuffered: reads no further than the end of the line
+        try:
+            out, err = child.communicate(timeout=cap)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.communicate()
+            return Timed(None)
+    return child_time(out.decode(errors="replace"), child.returncode, err.decode(errors="replace"))
 
 
 def timed_here(text: str) -> float:
