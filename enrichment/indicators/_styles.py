@@ -141,7 +141,7 @@ def _hyphen_name(match: re.Match[str]) -> str:
 
 
 def _foreign(text: str, seams: bool) -> str:
-    if any(wide in text for wide in "\uff0e\u3002\uff61"):
+    if "\uff0e" in text or "\u3002" in text or "\uff61" in text:
         text = _WIDE_DOTS.sub(DOT, text)
     if seams and _UNSPACED_CHAR.search(text):
         text = _SCRIPT_SEAM.sub(r"\g<0> ", text)
@@ -200,12 +200,13 @@ def refang_styles(text: str, *, seams: bool = False) -> str:
     """`text` with every defang style undone, a defanged dot left as DOT. `seams` also spaces
     out scripts written without spaces from the names they touch. Each pass runs only when a
     cheap test says it can change something."""
-    if _BRACKET_CHARS.search(text):
+    brackets = _BRACKET_CHARS.search(text) is not None
+    if brackets:
         text = _brackets(text)
     if "-dot-" in text or _WORD_TRIGGERS.search(text):
         text = _words(text)
     if not text.isascii():
         text = _foreign(text, seams)
-    if _LABEL_ENDS.search(text) and _BRACKETED_LABEL.search(text):
+    if brackets and _LABEL_ENDS.search(text) and _BRACKETED_LABEL.search(text):
         text = _BRACKETED_LABEL.sub(r"\1", text)
     return _schemes(text) if "//" in text else text

@@ -81,12 +81,14 @@ class _Markup:
         """One link is one indicator: a label that names the link's own target (up to its
         scheme, a trailing slash, case and defanging) is not read again."""
         slot = f" {SLOT_OPEN}{len(self.links)}{SLOT_CLOSE} "
-        typed = refang(unescape(label)) if label is not None else url
+        shown = unescape(label) if label is not None else url
+        typed = shown if _target(shown) == _target(url) else refang(shown)
         if _target(typed) != _target(url):
             self.links.append(url)
             return f"{slot}{label} "
         if "://" not in typed and url[:7].lower() == "http://":
-            return f" {_mark_host(refang(label or ''))} "  # Slack's link for a bare typed name
+            typed_label = label if typed is shown else refang(label or "")
+            return f" {_mark_host(typed_label or '')} "  # Slack's link for a bare typed name
         self.links.append(url)
         return slot
 
