@@ -157,7 +157,10 @@ def _dots(value: str, mark: str, last_only: bool = False) -> str:
     return value.replace(".", mark)
 
 
-_DOT_STYLES = ("[.]", "[.]", "[.]", "(.)", "{.}", "[dot]", "(dot)", "\\.", " [.] ", "[ . ]")
+_DOT_STYLES = (
+    "[.]", "[.]", "[.]", "(.)", "{.}", "[dot]", "(dot)", "\\.", " [.] ", "[ . ]",
+    "].[", " DOT ", "[punto]", "^.",
+)  # fmt: skip
 
 
 def render_domain(g: Gen, name: str, value: str) -> Piece:
@@ -192,6 +195,8 @@ def _defang_url(g: Gen, url: str) -> str:
     fanged = {"http": "hxxp", "https": "hxxps", "ftp": "fxp"}[scheme]
     if g.rng.random() < 0.2:
         fanged = fanged.replace("xx", "XX")
+    elif scheme != "ftp" and g.rng.random() < 0.1:
+        fanged = g.pick((f"[{scheme}]", "xxxx" + scheme[4:]))
     sep = g.pick(("://", "://", "[://]", "[:]//"))
     return f"{fanged}{sep}{_dots(host, g.pick(('[.]', '(.)', '[dot]')))}{slash}{tail}"
 
@@ -227,7 +232,8 @@ def render_email(g: Gen, address: str) -> Piece:
     elif roll < 0.8:
         text = f"{local}[@]{_dots(domain, '[.]')}"
     else:
-        text = f"{local}{g.pick(('(at)', '[at]', '(@)'))}{_dots(domain, g.pick(('(dot)', '[.]')))}"
+        at = g.pick(("(at)", "[at]", "(@)", "[arroba]", " AT "))
+        text = f"{local}{at}{_dots(domain, g.pick(('(dot)', '[.]')))}"
     return Piece(text, (("email", address),))
 
 
@@ -300,6 +306,7 @@ _SLACK = (
     "VT: <https://www.virustotal.com/gui/file/{sha256}|45/70 engines>",
     "writeup: <https://{d}/blog/locky-returns|our blog post>",
     "<{url}|{url_text}>",
+    "typed <https://{d}/{p}|{d}/{p}> in the ticket",
 )
 
 
@@ -377,6 +384,7 @@ def _slack(g: Gen) -> Message:
         _SLACK[3]: {("url", f"https://www.virustotal.com/gui/file/{h}")},
         _SLACK[4]: {("url", f"https://{d}/blog/locky-returns")},
         _SLACK[5]: {("url", url)},
+        _SLACK[6]: {("url", f"https://{d}/{p}")},
     }[template]
     return Message(template.format(**values), frozenset(expected))
 

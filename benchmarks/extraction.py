@@ -54,6 +54,9 @@ ADVERSARIAL = {
     "[[[": "[",
     "hex": "0123456789abcdef",
     "http://": "http://",
+    "a DOT a DOT": "a DOT ",
+    "[http]:// ": "[http]:// ",
+    "a_a_a.": "a_a.",
 }
 SIZES = (10_000, 100_000)
 
@@ -166,29 +169,25 @@ class Score:
     recall: float
     f1: float
 
+    @classmethod
+    def of(cls, tp: int, fp: int, fn: int) -> Score:
+        """From counts of true positives, false positives and false negatives."""
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return cls(precision, recall, f1)
+
 
 def scores(messages: list[Message], run: Run) -> dict[str, Score]:
     tp: collections.Counter[str] = collections.Counter()
     fp: collections.Counter[str] = collections.Counter()
     fn: collections.Counter[str] = collections.Counter()
     for message, found in zip(messages, run.found, strict=True):
-        for kind, _ in found & message.expected:
-            tp[kind] += 1
-        for kind, _ in found - message.expected:
-            fp[kind] += 1
-        for kind, _ in message.expected - found:
-            fn[kind] += 1
-    out = {}
-    for kind in [*KINDS, "all"]:
-        t, p, n = (
-            (sum(c.values()) for c in (tp, fp, fn))
-            if kind == "all"
-            else (tp[kind], fp[kind], fn[kind])
-        )
-        precision = t / (t + p) if t + p else 0.0
-        recall = t / (t + n) if t + n else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        out[kind] = Score(precision, recall, f1)
+        tp.update(kind for kind, _ in found & message.expected)
+        fp.update(kind for kind, _ in found - message.expected)
+        fn.update(kind for kind, _ in message.expected - found)
+    out = {kind: Score.of(tp[kind], fp[kind], fn[kind]) for kind in KINDS}
+    out["all"] = Score.of(tp.total(), fp.total(), fn.total())
     return out
 
 
@@ -207,24 +206,51 @@ def _child(tool: str, path: str) -> None:
     print(json.dumps(time.perf_counter() - start), flush=True)
 
 
-def timed_in_subprocess(tool: str, text: str, cap: float) -> float | None:
-    """Seconds `tool` needs on `text`, or None when it was still running at `cap`."""
+@dataclass(frozen=True)
+class Timed:
+    """One timed run: `seconds`, or None when the peer was stopped at the cap or failed;
+    `failure` says why a child gave no time (it crashed, was killed, printed something else)."""
+
+    seconds: float | None
+    failure: str | None = None
+
+
+def child_time(out: str, returncode: int | None, err: str) -> Timed:
+    """What a finished child reported: the time it printed, or why it printed none."""
+    try:
+        return Timed(float(out.strip()))
+    except ValueError:
+        said = err.strip().splitlines()[-1:] or [f"printed {out.strip()[:40]!r}"]
+        return Timed(None, f"exit {returncode}: {said[0][:60]}")
+
+
+def timed_in_subprocess(tool: str, text: str, cap: float) -> Timed:
+    """Seconds `tool` needs on `text` (imports excluded); no seconds when it was still running
+    at `cap`, or when its child exited without printing its time: reported, never raised."""
     with tempfile.NamedTemporaryFile("w", suffix=".txt", encoding="utf-8", delete=False) as f:
         f.write(text)
-    command = [sys.executable, __file__, "--child", tool, f.name]
     try:
-        with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as child:
-            assert child.stdout is not None
-            child.stdout.readline()  # imports done
-            try:
-                out, _ = child.communicate(timeout=cap)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.communicate()
-                return None
-        return float(out.strip())
+        return run_child([sys.executable, __file__, "--child", tool, f.name], cap)
     finally:
         Path(f.name).unlink()
+
+
+def run_child(command: list[str], cap: float) -> Timed:
+    """Start a child, wait for its `ready` line (imports done), then give it `cap` seconds to
+    print its time. Its stdout is read unbuffered: a buffered `readline` could take the time
+    line along with `ready`, and `communicate` (which reads the pipe itself) would never see
+    it, so a quick peer looked as if it had printed nothing."""
+    pipe = subprocess.PIPE
+    with subprocess.Popen(command, stdout=pipe, stderr=pipe, bufsize=0) as child:
+        assert child.stdout is not None
+        child.stdout.readline()  # unbuffered: reads no further than the end of the line
+        try:
+            out, err = child.communicate(timeout=cap)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.communicate()
+            return Timed(None)
+    return child_time(out.decode(errors="replace"), child.returncode, err.decode(errors="replace"))
 
 
 def timed_here(text: str) -> float:
@@ -237,16 +263,16 @@ def timed_here(text: str) -> float:
     return best
 
 
-def adversarial(tool: str, cap: float) -> dict[str, list[float | None]]:
-    results: dict[str, list[float | None]] = {}
+def adversarial(tool: str, cap: float) -> dict[str, list[Timed]]:
+    results: dict[str, list[Timed]] = {}
     for name, unit in ADVERSARIAL.items():
-        times: list[float | None] = []
+        times: list[Timed] = []
         for size in SIZES:
             text = unit * (size // len(unit))
-            if times and times[-1] is None:
-                times.append(None)  # the smaller input already hit the cap
+            if times and times[-1].seconds is None:
+                times.append(times[-1])  # the smaller input already hit the cap or failed
             elif tool == "Pivot":
-                times.append(timed_here(text))
+                times.append(Timed(timed_here(text)))
             else:
                 times.append(timed_in_subprocess(tool, text, cap))
         results[name] = times
@@ -257,8 +283,10 @@ def adversarial(tool: str, cap: float) -> dict[str, list[float | None]]:
 # --- report ----------------------------------------------------------------------------------
 
 
-def _secs(value: float | None, cap: float) -> str:
-    return f"> {cap:g} s" if value is None else f"{value * 1000:.1f} ms"
+def _secs(value: Timed, cap: float) -> str:
+    if value.failure:
+        return "failed"
+    return f"> {cap:g} s" if value.seconds is None else f"{value.seconds * 1000:.1f} ms"
 
 
 def print_throughput(seconds: dict[str, float], texts: list[str], repeat: int) -> None:
@@ -283,23 +311,52 @@ def print_scores(table: dict[str, dict[str, Score]]) -> None:
         print(f"  {kind:8}" + "".join(f"{c:>24}" for c in cells))
 
 
-def print_adversarial(results: dict[str, dict[str, list[float | None]]], cap: float) -> None:
+def _growth(small: Timed, large: Timed) -> float | None:
+    if small.seconds is None or large.seconds is None:
+        return None
+    return large.seconds / max(small.seconds, 1e-6)
+
+
+def _adversarial_cell(times: list[Timed], cap: float) -> str:
+    small, large = times
+    growth = _growth(small, large)
+    shown = f"x{growth:.1f}" if growth is not None else "-"
+    return f"{_secs(small, cap)} / {_secs(large, cap)} ({shown})"
+
+
+def _worst(tool: str, times: list[list[Timed]], cap: float) -> str:
+    large = [t[1] for t in times]
+    stopped = [t for t in large if t.seconds is None]
+    worst = stopped[0] if stopped else max(large, key=lambda t: t.seconds or 0.0)
+    growths = [g for g in (_growth(*t) for t in times) if g is not None]
+    most = f", largest growth x{max(growths):.1f}" if growths else ""
+    return f"  worst at 100 KB, {tool}: {_secs(worst, cap)}{most}"
+
+
+def _failures(results: dict[str, dict[str, list[Timed]]]) -> list[str]:
+    """One line per input a peer's child failed on (a larger input after it is not tried)."""
+    lines = []
+    for tool, by_input in results.items():
+        for name, times in by_input.items():
+            size, failure = next(
+                ((s, t.failure) for s, t in zip(SIZES, times, strict=True) if t.failure), (0, None)
+            )
+            if failure:
+                lines.append(f"  {tool} failed on {name!r} at {size // 1000} KB: {failure}")
+    return lines
+
+
+def print_adversarial(results: dict[str, dict[str, list[Timed]]], cap: float) -> None:
     print(f"\nAdversarial inputs: time at {SIZES[0] // 1000} KB / {SIZES[1] // 1000} KB (growth)")
     tools = list(results)
     print("  input          " + "".join(f"{t:>30}" for t in tools))
     for name in ADVERSARIAL:
-        cells = []
-        for tool in tools:
-            small, large = results[tool][name]
-            growth = f"x{large / max(small, 1e-6):.1f}" if small and large else "-"
-            cells.append(f"{_secs(small, cap)} / {_secs(large, cap)} ({growth})")
+        cells = [_adversarial_cell(results[tool][name], cap) for tool in tools]
         print(f"  {name:15}" + "".join(f"{c:>30}" for c in cells))
     for tool in tools:
-        large_times = [r[1] for r in results[tool].values()]
-        worst = None if None in large_times else max(t for t in large_times if t is not None)
-        growths = [r[1] / max(r[0], 1e-6) for r in results[tool].values() if r[0] and r[1]]
-        most = f", largest growth x{max(growths):.1f}" if growths else ""
-        print(f"  worst at 100 KB, {tool}: {_secs(worst, cap)}{most}")
+        print(_worst(tool, list(results[tool].values()), cap))
+    for line in _failures(results):
+        print(line)
 
 
 def print_megabyte(chat: str) -> None:

@@ -10,6 +10,7 @@ from enrichment.indicators import (
     Kind,
     defang,
     extract_indicators,
+    lookup_target,
     make_indicator,
     parse_indicator,
     refang,
@@ -90,6 +91,8 @@ def test_unicode_and_punycode_spellings_are_one_indicator() -> None:
         (Kind.DOMAIN, " пример.рф ", "xn--e1afmkfd.xn--p1ai"),
         (Kind.DOMAIN, "setup.py", "setup.py"),  # a PTR or feed value is a name, never a file
         (Kind.DOMAIN, "evil.github.io", "evil.github.io"),
+        (Kind.DOMAIN, "O_O.lgms.nl", "o_o.lgms.nl"),  # `_` left of the registrable domain
+        (Kind.DOMAIN, "_jabber._tcp.gmail.com", "_jabber._tcp.gmail.com"),
         (Kind.IPV4, "212.61.180.100", "212.61.180.100"),
         (Kind.IPV6, "2001:0DB8:0:0:0:0:0:1", "2001:db8::1"),
         (Kind.IPV6, "::ffff:212.61.180.100", "::ffff:212.61.180.100"),
@@ -98,6 +101,8 @@ def test_unicode_and_punycode_spellings_are_one_indicator() -> None:
         (Kind.URL, "HTTPS://QPDAR.PW:8443/A?b=C", "https://qpdar.pw:8443/A?b=C"),
         (Kind.URL, "http://user@пример.рф/", "http://user@xn--e1afmkfd.xn--p1ai/"),
         (Kind.EMAIL, "Admin@QPDAR.pw", "admin@qpdar.pw"),
+        (Kind.EMAIL, "Admin@[212.61.180.100]", "admin@[212.61.180.100]"),
+        (Kind.EMAIL, "a@[IPv6:2001:0DB8::1]", "a@[ipv6:2001:db8::1]"),
         (Kind.MD5, "D41D8CD98F00B204E9800998ECF8427E", "d41d8cd98f00b204e9800998ecf8427e"),
         (
             Kind.SHA1,
@@ -135,6 +140,9 @@ def test_make_indicator_normalises(kind: Kind, raw: str, value: str) -> None:
         (Kind.URL, "http://qpdar.pw:99999/"),
         (Kind.EMAIL, "no-at-sign.com"),
         (Kind.EMAIL, "a..b@qpdar.pw"),
+        (Kind.EMAIL, "a@[212.61.180.256]"),
+        (Kind.EMAIL, "a@[qpdar.pw]"),
+        (Kind.DOMAIN, "x.under_score.com"),
         (Kind.MD5, "da39a3ee5e6b4b0d3255bfef95601890afd80709"),
         (Kind.SHA256, "zz" * 32),
     ],
@@ -196,6 +204,45 @@ def test_refang_every_style_alone_and_mixed() -> None:
     assert refang("hxxpd://x") == "hxxpd://x"  # not a scheme we know: left alone
 
 
+def test_refang_the_less_common_styles() -> None:
+    assert refang("foo[-]bar.com foo].[bar[.[com x^.y 1<.>1 a(punto)b c[punkt]d") == (
+        "foo-bar.com foo.bar.com x.y 1.1 a.b c.d"
+    )
+    assert refang("me[arroba]x(punto)com, bob AT example DOT com, bad-dot-com") == (
+        "me@x.com, bob@example.com, bad.com"
+    )
+    assert refang("xxxx://a xxxxs://b [http]://c (https)://d http]://e http ://f") == (
+        "http://a https://b http://c https://d http://e http://f"
+    )
+    assert refang("https:// g http//h http:///i https :/// j 5[,]6") == (
+        "https://g http://h http://i https://j 5.6"
+    )
+
+
+def test_refang_leaves_words_and_other_schemes_alone() -> None:
+    text = "the dot com era, the DOT app, LOOK AT it, file:///etc, v2-dot-app.appspot.com, 1,2"
+    assert refang(text) == text
+
+
+def test_never_a_partial_name() -> None:
+    assert pairs("foo_bar.com foo[x]bar.com foo(-)bar.com/x user_qpdar.pw") == []
+    assert pairs("1.2.3.4.nip.io") == [("domain", "1.2.3.4.nip.io")]
+    assert pairs("diota[-]ar.com/path") == [("url", "http://diota-ar.com/path")]
+
+
+def test_an_address_literal_is_an_email_whose_address_is_looked_up() -> None:
+    found = extract_indicators("relay Admin@[212.61.180.100] and x@[IPv6:2001:DB8::1]")
+    assert [(i.value, i.defanged) for i in found] == [
+        ("admin@[212.61.180.100]", "admin[@][212.61.180[.]100]"),
+        ("x@[ipv6:2001:db8::1]", "x[@][ipv6:2001:db8::1]"),
+    ]
+    assert [lookup_target(i) for i in found] == [
+        make_indicator(Kind.IPV4, "212.61.180.100"),
+        make_indicator(Kind.IPV6, "2001:db8::1"),
+    ]
+    assert refang(found[0].defanged) == found[0].value
+
+
 def test_refang_does_not_invent_dots_from_private_use_characters() -> None:
     assert refang("evil\ue000com") == "evil\ufffdcom"
     assert pairs("evil\ue000com \ue001" + "0\ue002") == []
@@ -219,6 +266,31 @@ def test_slack_markup() -> None:
 
 def test_slack_link_for_a_typed_name_with_a_path_is_a_url() -> None:
     assert pairs("<http://invoice.zip/dl|invoice.zip/dl>") == [("url", "http://invoice.zip/dl")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("<http://qpdar.pw|qpdar.pw>", ("domain", "qpdar.pw")),
+        ("<https://qpdar.pw|qpdar.pw>", ("url", "https://qpdar.pw")),
+        ("<https://qpdar.pw/|qpdar.pw>", ("url", "https://qpdar.pw/")),
+        ("<http://qpdar.pw/main.php|qpdar.pw/main.php>", ("url", "http://qpdar.pw/main.php")),
+        ("<https://qpdar.pw/main.php|qpdar.pw/main.php>", ("url", "https://qpdar.pw/main.php")),
+        (
+            "<https://qpdar.pw/main.php|http://qpdar.pw/main.php>",
+            ("url", "https://qpdar.pw/main.php"),
+        ),
+        ("<http://qpdar.pw|QPDAR.pw/>", ("url", "http://qpdar.pw/")),
+        ("<http://qpdar.pw|qpdar[.]pw>", ("domain", "qpdar.pw")),
+        (
+            "<https://qpdar.pw/a?b=1&amp;c=2|qpdar.pw/a?b=1&amp;c=2>",
+            ("url", "https://qpdar.pw/a?b=1&c=2"),
+        ),
+    ],
+)
+def test_one_slack_link_is_one_indicator(text: str, expected: tuple[str, str]) -> None:
+    assert pairs(text) == [expected]
+    assert pairs(f"blocked {text}, and again {text}") == [expected]
 
 
 def test_a_bare_file_name_is_not_a_domain_but_a_marked_one_is() -> None:

@@ -14,8 +14,11 @@ from typing import Any
 
 import pytest
 
+from enrichment.indicators import _names as _indicator_names
 from enrichment.indicators import _scan as _indicator_scan
+from enrichment.indicators import _styles as _indicator_styles
 from enrichment.indicators import _text as _indicator_text
+from enrichment.indicators import _values as _indicator_values
 from enrichment.indicators import extract_indicators
 
 ADVERSARIAL = {
@@ -56,16 +59,42 @@ ADVERSARIAL = {
     "a@cjk": "了a.b@",
     "cjk seams": "了a",
     "email cjk tail": "a@b.c.了",
+    "glued DOT": "aDOT",
+    "spaced DOT": "a DOT ",
+    "the DOT": "the DOT a",
+    "-dot-": "a-dot-",
+    "^.": "a^.",
+    "<.>": "a<.>",
+    "].[": "a].[",
+    "dot]": "adot]",
+    "(punto)": "a(punto)",
+    "[,]": "1[,]",
+    "[-]": "a[-]",
+    "[www].": "[a].",
+    "spaced AT": "a AT ",
+    "at]": "aat]",
+    "xxxx://": "xxxx://",
+    "[http]://": "[http]://a.",
+    "http ://": "http :// ",
+    "http//": "http//",
+    "slashes": "/",
+    "a_a.": "a_a.",
+    "_a_.a": "_a_.a",
+    "email literal": "a@[1.",
+    "email literals": "a@[1.1.1.1]",
+    "glued brackets": "a[x]a.",
+    "quad then label": "1.1.1.1.a",
 }
 
-WHOLE_TEXT_PATTERNS = [
-    _indicator_scan.PATTERN,
-    _indicator_text._MARKUP,
-    _indicator_text._DOT_FORMS,
-    _indicator_text._WIDE_DOTS,
-    _indicator_text._AT_FORMS,
-    _indicator_text._SEPARATOR,
-]
+# Every compiled pattern of the package, found rather than listed, so a new one cannot be
+# forgotten: the ones that scan whole texts and the ones that check a candidate.
+MODULES = (_indicator_names, _indicator_scan, _indicator_styles, _indicator_text, _indicator_values)
+PATTERNS = {
+    f"{module.__name__.rpartition('._')[2]}.{name}": value
+    for module in MODULES
+    for name, value in vars(module).items()
+    if isinstance(value, re.Pattern)
+}
 
 
 def _repeat(unit: str, size: int) -> str:
@@ -100,9 +129,14 @@ def _unbounded_backtracking(pattern: re.Pattern[str]) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("pattern", WHOLE_TEXT_PATTERNS, ids=lambda p: p.pattern[:30])
-def test_no_whole_text_pattern_can_backtrack_without_bound(pattern: re.Pattern[str]) -> None:
-    assert _unbounded_backtracking(pattern) == []
+def test_the_patterns_are_found() -> None:
+    assert {"scan.PATTERN", "text._MARKUP", "styles._BRACKETED", "styles.SLASHES"} <= set(PATTERNS)
+    assert len(PATTERNS) > 20
+
+
+@pytest.mark.parametrize("name", sorted(PATTERNS))
+def test_no_pattern_can_backtrack_without_bound(name: str) -> None:
+    assert _unbounded_backtracking(PATTERNS[name]) == []
 
 
 def test_the_checker_sees_a_backtracking_pattern() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import string
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from enrichment.indicators import (
@@ -97,11 +97,19 @@ def test_the_defanged_form_reads_back_as_the_same_indicator(indicator: Indicator
     assert extract_indicators(indicator.defanged) == [indicator]
 
 
+def _joins(before: str, after: str) -> bool:
+    """Chat that rightly joins what follows or precedes it: a scheme (`https:// x`), or `AT`
+    and `DOT` written as words (`bob AT x`, `x DOT com`)."""
+    last, first = (before.split() or [""])[-1], (after.split() or [""])[0]
+    return before.endswith("//") or {last, first} & {"AT", "DOT"} != set()
+
+
 @FAST
 @given(CHAT, INDICATORS, CHAT, st.booleans())
 def test_an_indicator_injected_into_chat_is_found(
     before: str, indicator: Indicator, after: str, defanged: bool
 ) -> None:
+    assume(not _joins(before, after))
     shown = indicator.defanged if defanged else indicator.value
     found = extract_indicators(f"{before} {shown} {after}")
     assert indicator in found

@@ -22,7 +22,9 @@ MAX_NAME = 253
 _EXTRACT = tldextract.TLDExtract(
     suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True
 )
-_LABEL = r"(?!-)[a-z0-9-]{1,63}+(?<!-)"
+# Host labels may hold `_` (DNS zones do: `_dmarc`, `_jabber._tcp`, `o_o.lgms.nl`); the name
+# a registrar sold, and its suffix, may not (checked in `_canonical`).
+_LABEL = r"(?!-)[a-z0-9_-]{1,63}+(?<!-)"
 _LABELS = re.compile(rf"(?:{_LABEL}\.)++{_LABEL}")
 
 # Public suffixes that are also everyday file names; a bare `setup.py` is a file, not a host.
@@ -131,7 +133,15 @@ def _canonical(name: str) -> str | None:
         return None
     if ascii_name.rsplit(".", 1)[1] not in _tlds() or not _labels_ok(ascii_name):
         return None
-    return None if _is_suffix(ascii_name) else ascii_name
+    if _is_suffix(ascii_name) or ("_" in ascii_name and not _underscores_ok(ascii_name)):
+        return None
+    return ascii_name
+
+
+def _underscores_ok(name: str) -> bool:
+    """True when every `_` of `name` sits left of its registrable domain."""
+    parts = _EXTRACT(name, include_psl_private_domains=False)
+    return "_" not in parts.domain and "_" not in parts.suffix
 
 
 def registered_domain(domain: str) -> str | None:

@@ -30,9 +30,11 @@ _NEXT_INDICATOR = (
     rf"(?:(?i:https?|ftp)://|[\w\-]{{1,63}}+[.@{DOT}]|[0-9A-Fa-f]{{32}}|(?:[0-9A-Fa-f]{{0,4}}+:){{2}})"
 )
 _URL_CHAR = rf"(?:[^\s<>\"'`|\\^{{}}\[\],{SLOT_OPEN}{SLOT_CLOSE}{UNSPACED}]|,(?!{_NEXT_INDICATOR}))"
-# `_` may sit inside a name's run (it is split off in Python) but never just before one, so a
-# run is only ever scanned from its start.
+# `_` may sit inside a name's run (judged in Python) but never just before one, so a run is
+# only ever scanned from its start.
 _NAME = rf"[\w\-]++(?:[.{DOT}][\w\-]++)++"
+# RFC 5321's address literal: `user@[192.0.2.1]`, `user@[IPv6:2001:db8::1]`.
+_LITERAL = rf"\[(?:(?i:ipv6):)?[0-9A-Fa-f:.{DOT}]{{2,45}}+\]"
 # Every match starts with one character that is not an ASCII letter or digit (the text gets a
 # leading space), which lets the regex engine skip through words in its fast loop. The gate
 # then refuses, in one scan, a plain word or number that ends in a space or punctuation: most
@@ -47,9 +49,9 @@ _PATTERN = rf"""
 (?:
  (?P<slot>{SLOT_OPEN}(?P<slot_id>\d{{1,9}}+){SLOT_CLOSE})
 |(?P<url>(?<![0-9A-Za-z])(?i:https?|ftp)://(?:\[[0-9A-Fa-f:.]++\])?{_URL_CHAR}*+)
-|(?P<email>(?<![0-9A-Za-z_.%+\-{DOT}])[0-9A-Za-z_.%+\-{DOT}]++@{_NAME})
+|(?P<email>(?<![0-9A-Za-z_.%+\-{DOT}])[0-9A-Za-z_.%+\-{DOT}]++@(?:{_NAME}|{_LITERAL}))
 |(?P<ipv4>(?<![0-9A-Za-z.{DOT}])(?<![a-z]/)(?P<ip4>\d{{1,3}}+(?:[.{DOT}]\d{{1,3}}+){{3}})
-    (?![0-9A-Za-z]|[.{DOT}]\d)
+    (?![0-9A-Za-z]|[.{DOT}][0-9A-Za-z])
     (?:(?P<cidr4>/\d{{1,3}}+)(?![0-9A-Za-z/]|[.{DOT}]\d)
       |(?P<ip4path>(?::\d{{1,5}}+)?/(?![\d/]){_URL_CHAR}*+))?)
 |(?P<ipv6>(?<![0-9A-Za-z:.{DOT}])
@@ -63,8 +65,10 @@ _PATTERN = rf"""
 PATTERN = re.compile(_PATTERN, re.VERBOSE)
 _FOREIGN = re.compile(rf"[^\x00-\x7f{DOT}]++")
 _GLUED_TAIL = re.compile(rf"(?:[.{DOT}][{UNSPACED}]++)++$")
+# A name right after a short bracketed group glued to a word (`foo[x]bar.com`, `foo(-)bar`)
+# is the tail of a name written in a style not known here: never reported as a whole one.
+_GLUED = re.compile(r"\w[\[({][^\s\[\](){}]{0,3}+[\])}]$")
 _URL_TRAILER = ".,;:!?*~"
-_EDGES = "_-"
 _MAX_FALLBACK = 1024
 
 
@@ -102,9 +106,25 @@ def _unitalic(path: str) -> str:
     return path[:-1] if path.endswith("_") else path
 
 
+def _unemphasised(name: str, path: str | None) -> tuple[str, str | None]:
+    """Without the `_` of Markdown emphasis: `_evil.com_`, `__evil.com__`, `_evil.com/x_`. A
+    name never ends in `_` (its TLD cannot); a leading one goes only with a closing one."""
+    opening = len(name) - len(name.lstrip("_"))
+    if path:
+        return (name[1:], _unitalic(path)) if opening else (name, path)
+    closing = len(name) - len(name.rstrip("_"))
+    return name[min(opening, closing) : len(name) - closing], path
+
+
 def _unglued(name: str) -> str:
     """`evil.com.作为`: drop the labels a sentence end glued on in a script without spaces."""
     return _GLUED_TAIL.sub("", name) if len(name) <= _MAX_FALLBACK else name
+
+
+def _glued(match: re.Match[str], group: str) -> bool:
+    start = match.start(group)
+    text = match.string
+    return text[start - 1] in "])}" and _GLUED.search(text, max(0, start - 6), start) is not None
 
 
 def _titled(label: str) -> bool:
@@ -154,14 +174,17 @@ class Scanner:
         return ((Kind.URL, value),) if value else ()
 
     def _email(self, match: re.Match[str]) -> Iterable[Found]:
+        if _glued(match, "email"):  # `foo[x]bar@evil.com`: not bar's address; still evil.com
+            return self._nested(match["email"].rpartition("@")[2])
         local, _, domain = match["email"].replace(DOT, ".").rpartition("@")
-        if domain.endswith("_"):  # Markdown's _italic_
+        if domain.endswith("_") or match.string.startswith("_", match.end()):  # _italic_
             local, domain = local.removeprefix("_"), domain.rstrip("_")
+        local = local.lstrip("-") or local  # a rule or bullet glued on: `-----foo@bar.com`
         value = email_value(f"{local}@{domain}") or email_value(f"{local}@{_unglued(domain)}")
         if value:
             return ((Kind.EMAIL, value),)
-        # an impossible mailbox at a real domain still names the domain
-        return self._name(match["email"].rpartition("@")[2].strip(_EDGES))
+        # an impossible mailbox at a real domain or address still names it
+        return self._nested(match["email"].rpartition("@")[2])
 
     def _ipv4(self, match: re.Match[str]) -> tuple[Found, ...]:
         ip = match["ip4"].replace(DOT, ".")
@@ -172,7 +195,7 @@ class Scanner:
 
     def _ipv6(self, match: re.Match[str]) -> tuple[Found, ...]:
         raw = match["ip6"]
-        if not raw.strip(":abcdefABCDEF") and not self.lenient:
+        if not raw.strip(":abcdefABCDEF") and not match["cidr6"] and not self.lenient:
             return ()  # no digit at all: `dead::beef`, `add:bed:cafe` read as words
         network = cidr_value(raw + match["cidr6"]) if match["cidr6"] else None
         return _address(Kind.IPV6, network, raw)
@@ -184,10 +207,26 @@ class Scanner:
 
     def _domain(self, match: re.Match[str]) -> Iterable[Found]:
         name, path, call = match["name"], match["path"], match["call"]
-        if "_" in name:  # `_evil.com_`, `_1.2.3.4_`, `sample_<md5>.exe`: read the pieces
-            if path:  # an opening `_` in the name closes after the path
-                path = _unitalic(path)
-            return self._nested(name.replace("_", " ") + (path or call or ""))
+        if _glued(match, "name"):
+            return ()
+        if "_" in name:
+            return self._underscored(name, path, call)
+        return self._plain(name, path, call)
+
+    def _underscored(self, name: str, path: str | None, call: str | None) -> Iterable[Found]:
+        """`o_o.lgms.nl`, `_dmarc.example.com`: names; `_evil.com_`: Markdown around one;
+        `sample_<md5>.exe`, `x_1.2.3.4`: other indicators glued by `_`. `foo_bar.com` is no
+        name (no registrar sells one with `_`), and `bar.com` is never read out of it."""
+        name, path = _unemphasised(name, path)
+        for candidate in (name, name.lstrip("_")):
+            if "_" not in candidate:  # emphasis taken off: read it again as any indicator
+                return self._nested(candidate + (path or call or ""))
+            if canonical_domain(candidate.replace(DOT, ".")):
+                return self._plain(candidate, path, call)
+        pieces = self._nested(name.replace("_", " ") + (path or call or ""))
+        return [found for found in pieces if found[0] not in (Kind.DOMAIN, Kind.URL)]
+
+    def _plain(self, name: str, path: str | None, call: str | None) -> Iterable[Found]:
         if path:
             return self._name_with_path(name.lstrip("-"), path)
         if call and DOT not in name and not self.lenient:

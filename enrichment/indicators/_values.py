@@ -67,12 +67,29 @@ def hash_kind(raw: str) -> Kind | None:
 
 
 def email_value(raw: str) -> str | None:
+    """`local@domain` or `local@[address]`, lower-case, the domain or address canonical."""
     local, at, domain = raw.rpartition("@")
     local = local.lower()
     if not at or len(local) > 64 or not _LOCAL_PART.fullmatch(local):
         return None
-    host = canonical_domain(domain)
+    host = _address_literal(domain) if domain.startswith("[") else canonical_domain(domain)
     return f"{local}@{host}" if host else None
+
+
+def _address_literal(domain: str) -> str | None:
+    """RFC 5321's `[192.0.2.1]` or `[IPv6:2001:db8::1]`, the address made canonical."""
+    inner = domain[1:-1] if domain.endswith("]") else ""
+    if inner[:5].lower() == "ipv6:":
+        ip = ipv6_value(inner[5:])
+        return f"[ipv6:{ip}]" if ip else None
+    ip = ipv4_value(inner)
+    return f"[{ip}]" if ip else None
+
+
+def email_host(value: str) -> str:
+    """The host of a canonical address: its domain, or the address of its address literal."""
+    host = value.rpartition("@")[2]
+    return host[1:-1].removeprefix("ipv6:") if host.startswith("[") else host
 
 
 def _port_ok(port: str) -> bool:
@@ -164,7 +181,12 @@ def defang_url(value: str) -> str:
 
 def defang_email(value: str) -> str:
     local, at, domain = value.rpartition("@")
-    return f"{local}[@]{defang_domain(domain)}" if at else value
+    if domain.startswith("["):  # an address literal: the IPv4 one defanged as ever
+        inner = domain[1:-1]
+        shown = f"[{defang_ipv4(inner) if ipv4_value(inner) else inner}]"
+    else:
+        shown = defang_domain(domain)
+    return f"{local}[@]{shown}" if at else value
 
 
 def defang_cidr(value: str) -> str:
