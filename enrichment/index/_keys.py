@@ -1,0 +1,49 @@
+"""Keys the index stores beside values: an address's neighbourhood (its /24 or /64) and
+fixed-width address keys, so that text comparison orders addresses as numbers do."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator, Sequence
+from typing import TypeVar
+
+from enrichment.addresses import parse_address, parse_network
+
+T = TypeVar("T")
+CHUNK = 500  # values per IN (...) list: well under SQLite's bound on parameters
+NEIGHBOURHOOD = {4: 24, 6: 64}
+
+
+def neighbourhood(value: str) -> str | None:
+    """The /24 (IPv4) or /64 (IPv6) holding an address; None for anything else."""
+    ip = parse_address(value)
+    if ip is None:
+        return None
+    net = ipaddress.ip_network(f"{ip}/{NEIGHBOURHOOD[ip.version]}", strict=False)
+    return str(net)
+
+
+def _key(version: int, number: int) -> str:
+    width = 8 if version == 4 else 32
+    return f"{version}:{number:0{width}x}"
+
+
+def address_key(value: str) -> str | None:
+    ip = parse_address(value)
+    return None if ip is None else _key(ip.version, int(ip))
+
+
+def network_keys(value: str) -> tuple[str | None, str | None]:
+    """First and last address keys of a listed CIDR; (None, None) for any other value."""
+    if "/" not in value:
+        return None, None
+    net = parse_network(value)
+    if net is None:
+        return None, None
+    first, last = int(net.network_address), int(net.broadcast_address)
+    return _key(net.version, first), _key(net.version, last)
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
