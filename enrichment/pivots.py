@@ -252,6 +252,8 @@ def offers(report: Report, available: frozenset[str]) -> tuple[PivotOffer, ...]:
 def _offers(spec: PivotSpec, report: Report) -> list[PivotOffer]:
     offered = []
     for target in spec.targets(report):
+        if not _valid_target(spec, target):
+            continue  # a hostile record's "name server" is no pivot
         count = spec.count(report, target)
         if spec.items is not None:
             count = len(spec.items(report)) or None
@@ -259,9 +261,18 @@ def _offers(spec: PivotSpec, report: Report) -> list[PivotOffer]:
     return offered
 
 
+def _valid_target(spec: PivotSpec, target: str) -> bool:
+    try:
+        target_indicator(spec, target)
+    except InvalidInput:
+        return False
+    return True
+
+
 def target_indicator(spec: PivotSpec, target: str) -> Indicator | None:
     """The target as an indicator when the pivot runs on one (an address, a name server, an
-    e-mail address), else None (a registrant's name or organisation)."""
+    e-mail address), else None (a registrant's name or organisation). Raises InvalidInput
+    when the target is not a valid indicator of the pivot's kind."""
     if spec.target_kind is None:
         return None
     kind = _ip_kind(target) if spec.target_kind is Kind.IPV4 else spec.target_kind

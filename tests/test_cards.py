@@ -377,14 +377,17 @@ def test_pivot_buttons_carry_opaque_keys_and_unique_action_ids() -> None:
     keys = Keys()
     message = report_card(Report(ind, {}, {}, pivots=pivots), keys)
     assert_safe_card(message)
-    assert action_ids(message) == ["pivot:resolve", "pivot:resolve:2", "pivot:raw_whois"]
-    assert [b["text"]["text"] for b in buttons(message)] == ["Resolve (2)", "Resolve", "Raw WHOIS"]
-    assert keys.calls == [
+    ids = ["pivot:resolve", "pivot:resolve:2", "pivot:raw_whois", "pivot:export"]
+    assert action_ids(message) == ids
+    # one pivot on two targets: each button names its own
+    texts = ["Resolve: qpdar[.]pw (2)", "Resolve: www[.]qpdar[.]pw", "Raw WHOIS", "STIX 2.1"]
+    assert [b["text"]["text"] for b in buttons(message)] == texts
+    assert keys.calls[:3] == [
         ("resolve", "qpdar.pw", 1),
         ("resolve", "www.qpdar.pw", 1),
         ("raw_whois", "qpdar.pw", 1),
     ]
-    assert [b["value"] for b in buttons(message)] == ["k1", "k2", "k3"]
+    assert [b["value"] for b in buttons(message)] == ["k1", "k2", "k3", "k4"]
 
 
 def test_sixty_pivot_offers_all_get_a_button() -> None:
@@ -392,8 +395,9 @@ def test_sixty_pivot_offers_all_get_a_button() -> None:
     offers = tuple(PivotOffer(f"p{i}", f"Pivot {i}", "qpdar.pw", i) for i in range(60))
     message = report_card(Report(ind, {}, {}, pivots=offers), Keys())
     assert_safe_card(message)
-    assert len(buttons(message)) == 60
-    assert len(set(action_ids(message))) == 60
+    pivots = [b for b in buttons(message) if b["action_id"] != "pivot:export"]
+    assert len(pivots) == 60  # and the card's own export besides
+    assert len(set(action_ids(message))) == 61
 
 
 # Summary, pivot pages, raw text ------------------------------------------------------------

@@ -14,6 +14,7 @@ import pytest
 from enrichment.errors import ConfigError, InvalidInput
 from enrichment.indicators import make_indicator
 from enrichment.model import Finding, Indicator, Kind, Status
+from enrichment.scoring import BASELINE
 from enrichment.service import Service
 from enrichment.settings import Settings
 from enrichment.sources import REGISTRY, Source
@@ -68,7 +69,8 @@ async def test_a_report_as_json_has_the_designed_shape(
     out = report.to_json()
     assert list(out) == ["indicator", "risk", "facts", "sources", "pivots"]
     assert out["indicator"] == {"kind": "domain", "value": QPDAR, "defanged": "qpdar[.]pw"}
-    assert out["risk"] == {"score": None, "reasons": []}
+    # answered, and no component found anything: the low baseline, not "unknown"
+    assert out["risk"] == {"score": BASELINE, "reasons": [], "band": "low"}
     assert set(out["sources"]["dns"]) == {"status", "detail", "elapsed_ms"}
     assert set(out["sources"]) == {cls.name for cls in REGISTRY}
 

@@ -9,7 +9,6 @@ import json
 import logging
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -65,14 +64,6 @@ QPDAR: dict[str, Any] = {
 }
 
 
-@dataclass(frozen=True)
-class DtSettings(Settings):
-    """Settings with the fields the registry entry adds (until then, only here)."""
-
-    domaintools_username: str | None = None
-    domaintools_api_key: str | None = field(default=None, repr=False)
-
-
 def ind(kind: Kind, value: str) -> Indicator:
     return make_indicator(kind, value)
 
@@ -88,7 +79,7 @@ def make_source(
     api: DomainToolsApi, server: HttpServer, http: httpx.AsyncClient, tmp_path: Path, **kw: Any
 ) -> DomainToolsSource:
     now = kw.pop("now", None)
-    settings = DtSettings(
+    settings = Settings(
         data_dir=tmp_path,
         source_urls={"domaintools": api.url(server)},
         domaintools_username=kw.pop("username", USER),
@@ -146,16 +137,16 @@ def test_declares_itself() -> None:
         "reverse_whois_name",
         "reverse_whois_org",
     }
-    assert all(hasattr(DtSettings(), key) for key in cls.keys)
+    assert all(hasattr(Settings(), key) for key in cls.keys)
     assert "DomainTools" in (sys.modules[cls.__module__].__doc__ or "")
 
 
 def test_configured_only_with_both_keys() -> None:
     assert DomainToolsSource.configured(
-        DtSettings(domaintools_username=USER, domaintools_api_key="k")
+        Settings(domaintools_username=USER, domaintools_api_key="k")
     )
-    assert not DomainToolsSource.configured(DtSettings(domaintools_username=USER))
-    assert not DomainToolsSource.configured(DtSettings(domaintools_api_key="k"))
+    assert not DomainToolsSource.configured(Settings(domaintools_username=USER))
+    assert not DomainToolsSource.configured(Settings(domaintools_api_key="k"))
     assert not DomainToolsSource.configured(Settings())
 
 
@@ -553,7 +544,7 @@ async def test_contract_answers_from_its_loopback_upstream(
 async def test_contract_fails_with_our_errors_when_the_upstream_is_gone(
     http: httpx.AsyncClient, tmp_path: Path, kind: Kind
 ) -> None:
-    settings = DtSettings(
+    settings = Settings(
         data_dir=tmp_path,
         source_urls={"domaintools": "http://127.0.0.1:9"},
         domaintools_username=USER,

@@ -13,6 +13,8 @@ import httpx
 import pytest
 
 from enrichment.errors import SourceError
+from enrichment.index.model import Listing, Sighting
+from enrichment.index.sqlite import SqliteIndex
 from enrichment.indicators import make_indicator
 from enrichment.model import Finding, Indicator, Kind
 from enrichment.resolver import make_resolver
@@ -21,7 +23,9 @@ from enrichment.sources import REGISTRY, Context, Source
 from enrichment.sources.resolver_source import ResolverSource
 from tests.servers import rdap_data
 from tests.servers.dns_server import QPDAR_IPV6, DnsServer
+from tests.servers.domaintools_server import DomainToolsApi
 from tests.servers.http_server import HttpServer, rdap_routes
+from tests.servers.mnemonic_server import MnemonicApi
 from tests.servers.whois_server import WhoisServer
 
 DESIGN_NAMES = {
@@ -67,6 +71,18 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+@pytest.fixture
+async def story_index(tmp_path: Path) -> AsyncIterator[SqliteIndex]:
+    """An index that has seen every sample: listed by a feed, and sighted in a channel."""
+    index = SqliteIndex(tmp_path / "story-index.sqlite3")
+    listed = [Listing("urlhaus", value, kind.value, "locky") for kind, value in SAMPLES.items()]
+    await index.replace_listings("urlhaus", listed)
+    for kind, value in SAMPLES.items():
+        await index.record_sighting(Sighting(value, kind.value, "T1", "C1", "U1", "1.2", 1e9))
+    yield index
+    await index.aclose()
+
+
 @pytest.mark.parametrize("cls", REGISTRY, ids=lambda c: c.name)
 def test_a_source_declares_itself(cls: type[Source]) -> None:
     assert cls.name in DESIGN_NAMES
@@ -90,9 +106,13 @@ async def test_a_source_answers_from_its_loopback_upstream(
     dns_server: DnsServer,
     http_server: HttpServer,
     whois_server: WhoisServer,
+    story_index: SqliteIndex,
 ) -> None:
     cls, kind = case
     rdap_routes(http_server)
+    domaintools, mnemonic = DomainToolsApi(), MnemonicApi()
+    domaintools.install(http_server)
+    mnemonic.install(http_server)
     http_server.route(
         "/internetdb/",
         json.loads((FIXTURES / "internetdb_212.61.180.100.json").read_text()),
@@ -107,9 +127,13 @@ async def test_a_source_answers_from_its_loopback_upstream(
         source_urls={
             "internetdb": http_server.url + "/internetdb",
             "crtsh": http_server.url + "/crtsh",
+            "domaintools": domaintools.url(http_server),
+            "mnemonic": mnemonic.url(http_server),
         },
+        domaintools_username=domaintools.username,
+        domaintools_api_key=domaintools.key,
     )
-    source = cls(Context(settings=settings, http=http))
+    source = cls(Context(settings=settings, http=http, index=story_index))
     async with asyncio.timeout(cls.timeout + 2):
         finding = await source.lookup(sample(kind, cls.name))
     assert isinstance(finding, Finding)

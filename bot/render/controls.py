@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from bot.render.escape import Safe, fit, label
+from bot.render.escape import Safe, defang_text, fit, label
 from enrichment.model import Indicator, PivotOffer, PivotPage, Report
 
 KeyMaker = Callable[[str, str, int], str]  # (action, target value, page) -> short opaque key
@@ -28,9 +28,10 @@ def _ident(raw: str) -> str:
 
 
 def _text(words: str, count: int | None = None, target: str | None = None) -> Safe:
-    """`Co-hosted: 212.61.180[.]100 (37)`, within Slack's limit; the count always shows."""
+    """`Co-hosted: 212.61.180[.]100 (37)`, within Slack's limit; the count always shows. The
+    target comes defanged; the words are defanged here (a label may carry outside text)."""
     tail = f" ({count:,})" if count is not None else ""
-    head = f"{words}: {target}" if target else words
+    head = f"{defang_text(words)}: {target}" if target else defang_text(words)
     return Safe(fit(head, MAX_TEXT - len(tail), defang=False) + tail)
 
 
