@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from typing import TypeVar
 
 from enrichment.addresses import parse_address, parse_network
+from enrichment.indicators import url_host
 
 T = TypeVar("T")
 CHUNK = 500  # values per IN (...) list: well under SQLite's bound on parameters
@@ -42,6 +43,12 @@ def network_keys(value: str) -> tuple[str | None, str | None]:
         return None, None
     first, last = int(net.network_address), int(net.broadcast_address)
     return _key(net.version, first), _key(net.version, last)
+
+
+def listed_host(url: str) -> str | None:
+    """The host of a listed URL, lower-case, so a domain's card finds the URLs it serves."""
+    host = url_host(url)
+    return host.lower().rstrip(".") if host else None
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
