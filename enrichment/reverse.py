@@ -40,19 +40,26 @@ def _related(o: Observation) -> Related:
 
 
 async def from_index(
-    index: Index, spec: PivotSpec, target: str, *, limit: int = MERGE_CAP
+    index: Index, spec: PivotSpec, target: str, *, limit: int = MERGE_CAP, without: str = ""
 ) -> RelatedPage:
     """The index's answer: subjects with the pivot's relation to `target` (`limit` 0: only
-    the count)."""
-    if spec.id == "neighbours":
+    the count), `without` the card's own indicator (co-hosted with itself is no news)."""
+    if spec.id == "neighbours":  # the address itself is never its own neighbour
         total = await index.count_neighbours(target)
         found = await index.neighbours(target, limit=limit) if limit and total else []
-    else:
-        relation = Relation.AAAA if spec.relation is Relation.A and ":" in target else spec.relation
-        assert relation is not None
-        total = await index.count(relation, target)
-        found = await index.reverse(relation, target, limit=limit) if limit and total else []
+        return RelatedPage(tuple(_related(o) for o in found), total)
+    relation = Relation.AAAA if spec.relation is Relation.A and ":" in target else spec.relation
+    assert relation is not None
+    total = await index.count(relation, target)
+    found = await index.reverse(relation, target, limit=limit) if limit and total else []
+    if without and total and await _holds(index, without, relation, target):
+        total -= 1
+        found = [o for o in found if o.subject != without]
     return RelatedPage(tuple(_related(o) for o in found), total)
+
+
+async def _holds(index: Index, subject: str, relation: Relation, target: str) -> bool:
+    return any(o.object == target for o in await index.forward(subject, relation, limit=1000))
 
 
 def log_failure(provider: str, exc: BaseException) -> None:
@@ -87,10 +94,12 @@ def _failure(exc: BaseException) -> tuple[Status, str]:
     return Status.ERROR, "internal error (logged)"
 
 
-def merge(pages: Mapping[str, RelatedPage]) -> Merged:
-    """One list from every provider's page: by value, newest first."""
+def merge(pages: Mapping[str, RelatedPage], *, without: str = "") -> Merged:
+    """One list from every provider's page: by value, newest first, `without` the card's own
+    indicator (a provider that named it counts one less)."""
     best: dict[str, Related] = {}
     named: dict[str, list[str]] = {}
+    pages = {name: _drop(page, without) for name, page in pages.items()}
     for provider, page in pages.items():
         for item in page.items:
             best[item.value] = _combine(best.get(item.value), item)
@@ -99,6 +108,13 @@ def merge(pages: Mapping[str, RelatedPage]) -> Merged:
     totals = [p.total for p in pages.values() if p.total is not None]
     total = max([len(items), *totals]) if totals or items else (0 if pages else None)
     return Merged(items, named, total)
+
+
+def _drop(page: RelatedPage, value: str) -> RelatedPage:
+    kept = tuple(item for item in page.items if item.value != value)
+    if len(kept) == len(page.items):
+        return page
+    return RelatedPage(kept, None if page.total is None else max(page.total - 1, len(kept)))
 
 
 def _combine(old: Related | None, new: Related) -> Related:
