@@ -3,6 +3,7 @@ indicator, where it came up in Slack before, and what it pointed to in the past.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -64,11 +65,30 @@ def _sightings(seen: Any, now: datetime | None) -> str | None:
     return text + (_last(recent[0], now) if recent else "")
 
 
+_SLACK_ID = re.compile(r"[A-Z][A-Z0-9]{2,20}")
+
+
+def _where(channel: object) -> str:
+    """`#name` as the command named it, or Slack's own channel reference for a bare ID (a
+    link to the channel that notifies no one), never outside markup."""
+    text = str(channel or "")
+    if _SLACK_ID.fullmatch(text) and text[0] in "CG":
+        return f"<#{text}>"
+    return str(fit(text or "a channel", 40))
+
+
+def _who(user: object) -> str:
+    """`@name` when the name is known; a bare user ID is left out rather than written as a
+    mention (a mention would notify them every time the indicator comes up)."""
+    text = str(user or "")
+    return "" if not text or _SLACK_ID.fullmatch(text) else f" by @{fit(text, 40)}"
+
+
 def _last(row: Mapping[str, Any], now: datetime | None) -> str:
-    where = fit(row.get("channel") or "?", 40)
-    who = fit(row.get("user") or "?", 40)
     when = _ago(row.get("at"), now)
-    return f", last in {where} by {who}" + (f" {when}" if when else "")
+    return f", last in {_where(row.get('channel'))}{_who(row.get('user'))}" + (
+        f" {when}" if when else ""
+    )
 
 
 def _day(row: Mapping[str, Any]) -> Safe:

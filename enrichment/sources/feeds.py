@@ -50,9 +50,10 @@ def _fact(listing: Listing) -> dict[str, Any]:
 class FeedsSource(Source):
     name = "feeds"
     kinds = frozenset(Kind)
-    ttl = 300.0  # listings change with every refresh
+    ttl = 300.0  # unused: never cached
     timeout = 3.0
     third_party = False  # matched here, in the team's own index
+    cached = False  # local and cheap; listings change with every refresh
 
     async def lookup(self, indicator: Indicator) -> Finding:
         if self.ctx.index is None:

@@ -1,0 +1,140 @@
+"""Reverse pivots in Slack: the count on the card's button, pages in the thread, the whole set
+exported as CSV and STIX into the thread, and the team's memory on the next card; signed
+HTTP into the app, the real Service and pivot index, the recording fake of the Web API."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.console.fake_slack import Posted
+from bot.render.memory import memory_line
+from enrichment.index.model import Observation, Relation
+from enrichment.service import Service
+from enrichment.settings import Settings
+from tests.servers.dns_server import QPDAR, QPDAR_IP, DnsServer
+from tests.slack_helpers import CHANNEL, SlackHarness, button, buttons
+from tests.test_app_flows import plain
+
+NEIGHBOURS = [f"host{n:02d}-update.pw" for n in range(30)]
+
+
+@pytest.fixture
+async def service(dns_server: DnsServer, tmp_path: Path) -> AsyncIterator[Service]:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        sources=("dns", "index"),
+        dns_servers=(dns_server.address,),
+        deadline=3.0,
+    )
+    async with Service(settings) as svc:
+        assert svc.index is not None
+        now = time.time()
+        await svc.index.record(
+            [
+                Observation(d, "domain", Relation.A, QPDAR_IP, "ipv4", "pdns", now - n, now - n)
+                for n, d in enumerate(NEIGHBOURS)
+            ]
+        )
+        yield svc
+
+
+@pytest.fixture
+async def slack(service: Service) -> AsyncIterator[SlackHarness]:
+    async with SlackHarness(service) as harness:
+        yield harness
+
+
+def button_text(posted: Posted, action_prefix: str) -> str:
+    return str(button(posted, action_prefix)["text"]["text"])
+
+
+def by_text(posted: Posted, text: str) -> dict[str, object]:
+    (found,) = [b for b in buttons(posted) if b["text"]["text"] == text]
+    return found
+
+
+async def test_a_reverse_pivot_counts_pages_and_exports_the_whole_set(slack: SlackHarness) -> None:
+    await slack.command("qpdar[.]pw")
+    await slack.settle()
+    (card,) = slack.bot_messages()
+    assert button_text(card, "pivot:reverse_ip") == f"Co-hosted ({len(NEIGHBOURS)})"
+
+    await slack.click(card, button(card, "pivot:reverse_ip"))
+    await slack.settle()
+    (first,) = slack.replies_to(card)
+    assert f"showing 1-25 of {len(NEIGHBOURS)}" in plain(first)
+    assert "host00-update[.]pw" in json.dumps(first.blocks)  # newest first, defanged
+    assert "host29-update" not in plain(first)
+    await slack.click(first, button(first, "pivot:page_next"))
+    await slack.settle()
+    second = slack.replies_to(card)[-1]
+    assert f"showing 26-{len(NEIGHBOURS)} of {len(NEIGHBOURS)}" in plain(second)
+    assert "host29-update" in plain(second)
+    assert not [b for b in buttons(second) if b["action_id"] == "pivot:page_next"]
+
+    await slack.click(second, by_text(second, "Export CSV"))
+    await slack.click(second, by_text(second, "STIX 2.1"))
+    await slack.settle()
+    _, _, uploads = slack.fake.snapshot()
+    table, bundle = sorted(uploads, key=lambda u: u.filename)
+    assert {(u.channel, u.thread_ts) for u in uploads} == {(CHANNEL, card.ts)}
+    rows = list(csv.DictReader(io.StringIO(table.content.decode())))
+    assert len(rows) == len(NEIGHBOURS), "the whole set, not the page"
+    assert {r["indicator"] for r in rows} == {d.replace(".", "[.]") for d in NEIGHBOURS}
+    assert ".pw" not in table.content.decode(), "every value in the CSV is defanged"
+    stix = json.loads(bundle.content)
+    assert stix["type"] == "bundle"
+    patterns = [o["pattern"] for o in stix["objects"] if o["type"] == "indicator"]
+    assert sorted(patterns) == sorted(f"[domain-name:value = '{d}']" for d in NEIGHBOURS)
+
+
+async def test_the_card_itself_exports_as_stix(slack: SlackHarness) -> None:
+    await slack.command("qpdar[.]pw")
+    await slack.settle()
+    (card,) = slack.bot_messages()
+    await slack.click(card, button(card, "pivot:export"))
+    await slack.settle()
+    _, _, (upload,) = slack.fake.snapshot()
+    assert upload.thread_ts == card.ts and upload.filename.endswith(".stix.json")
+    objects = json.loads(upload.content)["objects"]
+    assert [o["pattern"] for o in objects if o["type"] == "indicator"] == [
+        f"[domain-name:value = '{QPDAR}']"
+    ]
+
+
+async def test_the_next_card_remembers_where_the_team_saw_it(slack: SlackHarness) -> None:
+    await slack.message("seen beaconing to qpdar[.]pw from the mail gateway", channel="C2")
+    await slack.settle()
+    await slack.command("qpdar[.]pw")  # in #soc, by analyst (the payload's names)
+    await slack.settle()
+    await slack.command("qpdar[.]pw")
+    await slack.settle()
+    latest = slack.bot_messages()[-1]
+    said = plain(latest)
+    assert "Seen in Slack 2 times, last in #soc by @analyst just now" in said
+    assert "<@" not in said, "a sighting never notifies the person who made it"
+
+
+def test_the_memory_line_escapes_names_and_never_mentions_anyone() -> None:
+    at = (datetime.now(UTC) - timedelta(days=2)).isoformat(timespec="minutes")
+    hostile = {
+        "sightings": {
+            "count": 3,
+            "recent": [{"channel": "<!channel> #x", "user": "<@U0ADMIN>", "at": at}],
+        }
+    }
+    line = str(memory_line(hostile))
+    assert line.startswith("Seen in Slack 3 times, last in")
+    assert "2 days ago" in line
+    assert "<!channel>" not in line and "<@U0ADMIN>" not in line
+    by_id = {"sightings": {"count": 1, "recent": [{"channel": "C0123ABC", "user": "U0ADMIN"}]}}
+    line = str(memory_line(by_id))
+    assert line == "Seen in Slack 1 time, last in <#C0123ABC>", line
