@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 25
 EXPORT_MAX = 10_000
+BIG_PIVOT = 500  # results from which a DomainTools pivot asks before spending quota
 
 
 class Pivoting:
@@ -56,9 +57,11 @@ class Pivoting:
             return offer
         here = await self._index_count(spec, offer.target, lookup_target(subject).value)
         count = max((c for c in (offer.count, here) if c is not None), default=None)
-        if not count and not self._sources_for(spec, offer.target):
+        providers = self._sources_for(spec, offer.target)
+        if not count and not providers:
             return None  # only the index could answer, and it knows nothing
-        return replace(offer, count=count or None)
+        costs = _quota_cost(providers, count)
+        return replace(offer, count=count or None, costs=costs)
 
     async def _index_count(self, spec: PivotSpec, target: str, without: str) -> int | None:
         if self.index is None:
@@ -211,6 +214,13 @@ def _none(_report: object) -> list[Indicator]:
 
 def _day(when: float | None) -> str | None:
     return datetime.fromtimestamp(when, UTC).date().isoformat() if when else None
+
+
+def _quota_cost(providers: list[str], count: int | None) -> str | None:
+    """The keyed provider a pivot this big would spend quota on (the button asks first)."""
+    if "domaintools" in providers and (count is None or count >= BIG_PIVOT):
+        return "DomainTools"
+    return None
 
 
 def _since(started: float) -> int:

@@ -11,17 +11,23 @@ import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.console.fake_slack import Posted
+from bot.render.blockkit import validate
 from bot.render.memory import memory_line
 from enrichment.index.model import Observation, Relation
 from enrichment.service import Service
 from enrichment.settings import Settings
 from tests.servers.dns_server import QPDAR, QPDAR_IP, DnsServer
+from tests.servers.domaintools_server import DomainToolsApi
+from tests.servers.http_server import HttpServer
 from tests.slack_helpers import CHANNEL, SlackHarness, button, buttons
+from tests.test_app_console import run_shell
 from tests.test_app_flows import plain
+from tests.test_locky_story import button as button_number
 
 NEIGHBOURS = [f"host{n:02d}-update.pw" for n in range(30)]
 
@@ -54,6 +60,15 @@ async def slack(service: Service) -> AsyncIterator[SlackHarness]:
 
 def button_text(posted: Posted, action_prefix: str) -> str:
     return str(button(posted, action_prefix)["text"]["text"])
+
+
+def element(posted: Posted, action_id: str) -> dict[str, Any]:
+    """A button as the message carries it (with its confirm dialog, if any)."""
+    for block in posted.blocks:
+        for item in block.get("elements") or []:
+            if item.get("action_id") == action_id:
+                return dict(item)
+    raise AssertionError(f"no {action_id} in the message")
 
 
 def by_text(posted: Posted, text: str) -> dict[str, object]:
@@ -138,3 +153,61 @@ def test_the_memory_line_escapes_names_and_never_mentions_anyone() -> None:
     by_id = {"sightings": {"count": 1, "recent": [{"channel": "C0123ABC", "user": "U0ADMIN"}]}}
     line = str(memory_line(by_id))
     assert line == "Seen in Slack 1 time, last in <#C0123ABC>", line
+
+
+async def test_a_big_domaintools_pivot_asks_before_spending_quota(
+    dns_server: DnsServer, http_server: HttpServer, tmp_path: Path
+) -> None:
+    api = DomainToolsApi()
+    api.install(http_server)
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        sources=("dns", "domaintools"),
+        dns_servers=(dns_server.address,),
+        source_urls={"domaintools": api.url(http_server)},
+        domaintools_username=api.username,
+        domaintools_api_key=api.key,
+        deadline=3.0,
+    )
+    async with Service(settings) as service, SlackHarness(service) as slack:
+        await slack.command("qpdar[.]pw")
+        await slack.settle()
+        (card,) = slack.bot_messages()
+        assert validate(card.blocks, card.text) == [], "Slack would take the confirm dialog"
+        theirs = button(card, "pivot:reverse_whois_email")
+        # DomainTools counts 8,031 domains of the registrant's, qpdar.pw among them
+        assert theirs["text"]["text"] == "Registrant's domains (8,030)"
+        asks = element(card, "pivot:reverse_whois_email")["confirm"]
+        assert "DomainTools for 8,030 results" in asks["text"]["text"]
+        assert {asks["confirm"]["text"], asks["deny"]["text"]} == {"Run it", "Cancel"}
+        assert "confirm" not in element(card, "pivot:resolve"), "only quota-spending pivots ask"
+        before = len(api.seen)
+        await slack.click(card, theirs)  # Slack sends the click only after "Run it"
+        await slack.settle()
+        assert len(api.seen) > before
+        (page,) = slack.replies_to(card)
+        assert "showing 1-25 of 8,030" in plain(page)
+
+
+def test_the_console_asks_as_slack_would_before_a_costly_pivot(
+    dns_server: DnsServer, http_server: HttpServer, tmp_path: Path
+) -> None:
+    api = DomainToolsApi()
+    api.install(http_server)
+    host, port = dns_server.address
+    env = {
+        "PIVOT_DATA_DIR": str(tmp_path / "data"),
+        "PIVOT_SOURCES": "dns,domaintools",
+        "PIVOT_DNS_SERVERS": f"{host}:{port}",
+        "PIVOT_DOMAINTOOLS_URL": api.url(http_server),
+        "DOMAINTOOLS_USERNAME": api.username,
+        "DOMAINTOOLS_API_KEY": api.key,
+    }
+    card = run_shell("/pivot qpdar[.]pw\nquit\n", env).stdout
+    number, count = button_number(card, "Registrant's domains")
+    assert count == 8030 and "(8,030) (asks first)" in " ".join(card.split())
+    once = run_shell(f"/pivot qpdar[.]pw\n{number}\nquit\n", env).stdout
+    assert f"Press {number} again to go ahead." in once
+    assert "of 8,030" not in once, "nothing was asked of DomainTools yet"
+    twice = run_shell(f"/pivot qpdar[.]pw\n{number}\n{number}\nquit\n", env).stdout
+    assert "showing 1-25 of 8,030" in twice

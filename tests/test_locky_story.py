@@ -29,7 +29,9 @@ def team_export(path: Path) -> Path:
 def button(card: str, label: str) -> tuple[str, int | None]:
     """The number of the button whose text starts with `label`, and the count it shows."""
     flat = " ".join(card.split())  # the console wraps long button rows
-    found = re.search(rf"\[(\d+)\] {re.escape(label)}[^\[]*?(?:\(([\d,]+)\))? *(?=\[|$)", flat)
+    found = re.search(
+        rf"\[(\d+)\] {re.escape(label)}[^\[]*?(?:\(([\d,]+)\))?(?: \(asks first\))? *(?=\[|$)", flat
+    )
     assert found, f"no {label!r} button in:\n{card}"
     count = int(found.group(2).replace(",", "")) if found.group(2) else None
     return found.group(1), count

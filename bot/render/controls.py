@@ -20,6 +20,7 @@ class Button:
     action_id: Safe
     text: Safe
     value: Safe
+    confirm: Safe | None = None  # a question Slack asks before sending the click
 
 
 def _ident(raw: str) -> str:
@@ -48,10 +49,16 @@ def pivot_buttons(offers: Iterable[PivotOffer], keys: KeyMaker) -> list[Button]:
         suffix = f":{seen[ident]}" if seen[ident] > 1 else ""
         target = _shown(offer.target) if several[offer.id] > 1 else None
         text = _text(offer.label, offer.count, target)
-        buttons.append(
-            Button(Safe(f"pivot:{ident}{suffix}"), text, Safe(keys(offer.id, offer.target, 1)))
-        )
+        value = Safe(keys(offer.id, offer.target, 1))
+        buttons.append(Button(Safe(f"pivot:{ident}{suffix}"), text, value, _ask_first(offer)))
     return buttons
+
+
+def _ask_first(offer: PivotOffer) -> Safe | None:
+    if not offer.costs:
+        return None
+    size = f"{offer.count:,} results" if offer.count else "an unknown number of results"
+    return label(f"This asks {offer.costs} for {size} and spends your API quota. Go ahead?")
 
 
 def _shown(value: str) -> str:
