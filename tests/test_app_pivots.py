@@ -17,7 +17,7 @@ import pytest
 
 from bot.console.fake_slack import Posted
 from bot.render.blockkit import validate
-from bot.render.memory import memory_line
+from bot.render.memory import listed_line, memory_line
 from enrichment.index.model import Observation, Relation
 from enrichment.service import Service
 from enrichment.settings import Settings
@@ -211,3 +211,19 @@ def test_the_console_asks_as_slack_would_before_a_costly_pivot(
     assert "of 8,030" not in once, "nothing was asked of DomainTools yet"
     twice = run_shell(f"/pivot qpdar[.]pw\n{number}\n{number}\nquit\n", env).stdout
     assert "showing 1-25 of 8,030" in twice
+
+
+def test_urls_a_feed_lists_on_a_host_show_defanged_under_the_listing() -> None:
+    facts = {
+        "listed_by": [{"feed": "threatfox", "value": QPDAR, "threat": "Locky"}],
+        "listed_urls": [
+            {"feed": "urlhaus", "value": f"http://{QPDAR}/main.php"},
+            {"feed": "urlhaus", "value": f"http://{QPDAR}/<!channel>"},
+            {"feed": "openphish", "value": f"https://{QPDAR}/login"},
+        ],
+    }
+    listed, served = str(listed_line(facts)).split("\n")
+    assert listed.startswith(":rotating_light: *Listed by* ThreatFox (Locky")
+    assert served.startswith(":warning: *Serves URLs listed by* OpenPhish, URLhaus: ")
+    assert "hxxp://qpdar[.]pw/main[.]php" in served and served.endswith("and 1 more")
+    assert "http://" not in served and "<!channel>" not in served

@@ -44,7 +44,9 @@ def test_feeds_refresh_fills_the_index_and_the_next_card_says_listed(
     assert card.returncode == 0, card.stderr
     report = json.loads(card.stdout)
     assert report["sources"]["feeds"]["status"] == "ok"
-    assert "urlhaus" in {x["feed"] for x in report["facts"]["listed_by"]}
+    assert "threatfox" in {x["feed"] for x in report["facts"]["listed_by"]}
+    served = report["facts"]["listed_urls"]  # URLhaus lists a URL on it, not the name
+    assert [(x["feed"], x["value"]) for x in served] == [("urlhaus", "http://qpdar.pw/main.php")]
     assert report["risk"]["score"] == 100
 
     http_server.clear_faults()  # the publisher is back: every feed loads

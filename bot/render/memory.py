@@ -34,7 +34,23 @@ def _ago(iso: object, now: datetime | None = None) -> str | None:
 
 
 def listed_line(facts: Mapping[str, Any]) -> Safe | None:
-    """`:rotating_light: *Listed by* URLhaus (malware_download, since 2026-12-05) · ...`"""
+    """`:rotating_light: *Listed by* URLhaus (malware_download, since 2026-12-05) · ...`, and
+    under it the URLs feeds list on this host, defanged."""
+    lines = [line for line in (_listed(facts), _served(facts)) if line]
+    return Safe("\n".join(lines)) if lines else None
+
+
+def _served(facts: Mapping[str, Any]) -> str | None:
+    urls = [e for e in facts.get("listed_urls") or [] if isinstance(e, dict)]
+    if not urls:
+        return None
+    feeds = sorted({FEED_NAMES.get(str(e.get("feed")), str(e.get("feed"))) for e in urls})
+    shown = ", ".join(str(code(e.get("value"), 80)) for e in urls[:2])
+    more = f" and {len(urls) - 2} more" if len(urls) > 2 else ""
+    return f":warning: *Serves URLs listed by* {label(', '.join(feeds))}: {shown}{more}"
+
+
+def _listed(facts: Mapping[str, Any]) -> str | None:
     listed = facts.get("listed_by")
     if not isinstance(listed, list) or not listed:
         return None
@@ -47,7 +63,7 @@ def listed_line(facts: Mapping[str, Any]) -> Safe | None:
         if entry.get("first_seen"):
             about.append(f"since {entry['first_seen']}")
         parts.append(f"{label(name)}" + (f" ({fit(', '.join(about), 80)})" if about else ""))
-    return Safe(":rotating_light: *Listed by* " + " · ".join(parts)) if parts else None
+    return ":rotating_light: *Listed by* " + " · ".join(parts) if parts else None
 
 
 def memory_line(facts: Mapping[str, Any], now: datetime | None = None) -> Safe | None:
