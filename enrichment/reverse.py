@@ -48,17 +48,25 @@ async def from_index(
         total = await index.count_neighbours(target)
         found = await index.neighbours(target, limit=limit) if limit and total else []
         return RelatedPage(tuple(_related(o) for o in found), total)
-    relation = Relation.AAAA if spec.relation is Relation.A and ":" in target else spec.relation
-    assert relation is not None
+    relation = _relation(spec, target)
     total = await index.count(relation, target)
     found = await index.reverse(relation, target, limit=limit) if limit and total else []
-    if without and total and await _holds(index, without, relation, target):
+    if total and await _holds(index, without, relation, target):
         total -= 1
         found = [o for o in found if o.subject != without]
     return RelatedPage(tuple(_related(o) for o in found), total)
 
 
+def _relation(spec: PivotSpec, target: str) -> Relation:
+    """The pivot's relation; reverse IP on an IPv6 address reads AAAA records."""
+    if spec.relation is None:
+        raise ValueError(f"pivot {spec.id} has no index relation")
+    return Relation.AAAA if spec.relation is Relation.A and ":" in target else spec.relation
+
+
 async def _holds(index: Index, subject: str, relation: Relation, target: str) -> bool:
+    if not subject:
+        return False
     return any(o.object == target for o in await index.forward(subject, relation, limit=1000))
 
 
@@ -104,10 +112,20 @@ def merge(pages: Mapping[str, RelatedPage], *, without: str = "") -> Merged:
         for item in page.items:
             best[item.value] = _combine(best.get(item.value), item)
             named.setdefault(item.value, []).append(provider)
-    items = sorted(best.values(), key=lambda r: (-(r.last_seen or r.first_seen or 0), r.value))
+    items = sorted(best.values(), key=_newest)
+    return Merged(items, named, _total(pages, len(items)))
+
+
+def _newest(item: Related) -> tuple[float, str]:
+    return (-(item.last_seen or item.first_seen or 0), item.value)
+
+
+def _total(pages: Mapping[str, RelatedPage], merged: int) -> int | None:
+    """The most any provider knows; None only when no provider answered."""
     totals = [p.total for p in pages.values() if p.total is not None]
-    total = max([len(items), *totals]) if totals or items else (0 if pages else None)
-    return Merged(items, named, total)
+    if totals or merged:
+        return max([merged, *totals])
+    return 0 if pages else None
 
 
 def _drop(page: RelatedPage, value: str) -> RelatedPage:

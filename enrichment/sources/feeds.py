@@ -53,6 +53,16 @@ def _facts(listings: list[Listing]) -> list[dict[str, Any]]:
     return sorted(unique, key=lambda f: (f["feed"], f["value"]))[:MAX_SHOWN]
 
 
+def _split(found: list[Listing], values: list[str]) -> dict[str, Any]:
+    """`listed_by` (the indicator itself) and `listed_urls`. A URL listed on this host is not
+    a listing of the host: a feed that lists one file on a shared host (a cloud drive, a CDN)
+    says nothing of everything else it serves."""
+    served = [x for x in found if x.kind == Kind.URL.value and x.value not in values]
+    facts = {"listed_by": _facts([x for x in found if x not in served])}
+    facts["listed_urls"] = _facts(served)
+    return {k: v for k, v in facts.items() if v}
+
+
 class FeedsSource(Source):
     name = "feeds"
     kinds = frozenset(Kind)
@@ -72,12 +82,7 @@ class FeedsSource(Source):
         if not found:
             sizes = await self._sizes()
             return Finding({}, detail=f"not listed ({sizes})" if sizes else "no feed loaded yet")
-        # A URL listed on this host is not a listing of the host: a feed that lists one file
-        # on a shared host (a cloud drive, a CDN) says nothing of everything else it serves.
-        served = [x for x in found if x.kind == Kind.URL.value and x.value not in values]
-        facts = {"listed_by": _facts([x for x in found if x not in served])}
-        facts["listed_urls"] = _facts(served)
-        return Finding({k: v for k, v in facts.items() if v})
+        return Finding(_split(found, values))
 
     async def _sizes(self) -> str:
         assert self.ctx.index is not None
