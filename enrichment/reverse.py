@@ -44,16 +44,21 @@ async def from_index(
 ) -> RelatedPage:
     """The index's answer: subjects with the pivot's relation to `target` (`limit` 0: only
     the count), `without` the card's own indicator (co-hosted with itself is no news)."""
-    if spec.id == "neighbours":  # the address itself is never its own neighbour
-        total = await index.count_neighbours(target)
-        found = await index.neighbours(target, limit=limit) if limit and total else []
-        return RelatedPage(tuple(_related(o) for o in found), total)
+    if spec.id == "neighbours":
+        return await _neighbours(index, target, limit)
     relation = _relation(spec, target)
     total = await index.count(relation, target)
     found = await index.reverse(relation, target, limit=limit) if limit and total else []
     if total and await _holds(index, without, relation, target):
         total -= 1
         found = [o for o in found if o.subject != without]
+    return RelatedPage(tuple(_related(o) for o in found), total)
+
+
+async def _neighbours(index: Index, ip: str, limit: int) -> RelatedPage:
+    """The same /24 or /64 (the address itself is never its own neighbour)."""
+    total = await index.count_neighbours(ip)
+    found = await index.neighbours(ip, limit=limit) if limit and total else []
     return RelatedPage(tuple(_related(o) for o in found), total)
 
 
