@@ -76,15 +76,20 @@ def by_text(posted: Posted, text: str) -> dict[str, object]:
     return found
 
 
-async def test_a_reverse_pivot_counts_pages_and_exports_the_whole_set(slack: SlackHarness) -> None:
+async def co_hosted_page(slack: SlackHarness) -> tuple[Posted, Posted]:
+    """The card for qpdar.pw, and the first page of its Co-hosted pivot in the thread."""
     await slack.command("qpdar[.]pw")
     await slack.settle()
     (card,) = slack.bot_messages()
-    assert button_text(card, "pivot:reverse_ip") == f"Co-hosted ({len(NEIGHBOURS)})"
-
     await slack.click(card, button(card, "pivot:reverse_ip"))
     await slack.settle()
     (first,) = slack.replies_to(card)
+    return card, first
+
+
+async def test_a_reverse_pivot_counts_first_then_pages_in_the_thread(slack: SlackHarness) -> None:
+    card, first = await co_hosted_page(slack)
+    assert button_text(card, "pivot:reverse_ip") == f"Co-hosted ({len(NEIGHBOURS)})"
     assert f"showing 1-25 of {len(NEIGHBOURS)}" in plain(first)
     assert "host00-update[.]pw" in json.dumps(first.blocks)  # newest first, defanged
     assert "host29-update" not in plain(first)
@@ -93,10 +98,13 @@ async def test_a_reverse_pivot_counts_pages_and_exports_the_whole_set(slack: Sla
     second = slack.replies_to(card)[-1]
     assert f"showing 26-{len(NEIGHBOURS)} of {len(NEIGHBOURS)}" in plain(second)
     assert "host29-update" in plain(second)
-    assert not [b for b in buttons(second) if b["action_id"] == "pivot:page_next"]
+    assert "pivot:page_next" not in [b["action_id"] for b in buttons(second)]
 
-    await slack.click(second, by_text(second, "Export CSV"))
-    await slack.click(second, by_text(second, "STIX 2.1"))
+
+async def test_a_pages_exports_upload_the_whole_set_into_the_thread(slack: SlackHarness) -> None:
+    card, first = await co_hosted_page(slack)
+    await slack.click(first, by_text(first, "Export CSV"))
+    await slack.click(first, by_text(first, "STIX 2.1"))
     await slack.settle()
     _, _, uploads = slack.fake.snapshot()
     table, bundle = sorted(uploads, key=lambda u: u.filename)
@@ -106,7 +114,6 @@ async def test_a_reverse_pivot_counts_pages_and_exports_the_whole_set(slack: Sla
     assert {r["indicator"] for r in rows} == {d.replace(".", "[.]") for d in NEIGHBOURS}
     assert ".pw" not in table.content.decode(), "every value in the CSV is defanged"
     stix = json.loads(bundle.content)
-    assert stix["type"] == "bundle"
     patterns = [o["pattern"] for o in stix["objects"] if o["type"] == "indicator"]
     assert sorted(patterns) == sorted(f"[domain-name:value = '{d}']" for d in NEIGHBOURS)
 
