@@ -76,9 +76,10 @@ def _template_dir() -> Path:
     """The checkout's own templates/ beside the package when run from source (so a second
     checkout never renders with the templates of the one installed in editable mode), else
     templates/ as installed (`bot.templates`, in a wheel)."""
-    beside = Path(__file__).resolve().parents[2] / "templates"
-    if (beside / "__init__.py").is_file():
-        return beside
+    checkout = Path(__file__).resolve().parents[2]
+    beside = checkout / "templates"
+    if (checkout / "pyproject.toml").is_file() and (beside / "__init__.py").is_file():
+        return beside  # a checkout, never a stray site-packages/templates of another package
     spec = importlib.util.find_spec("bot.templates")
     if spec is not None and spec.submodule_search_locations:
         return Path(next(iter(spec.submodule_search_locations)))
