@@ -26,6 +26,7 @@ from tests.servers.whois_server import PERSONA, WhoisServer
 TODAY = date(2026, 1, 15)
 BRANDS = ("paypal.com", "example-bank.co.uk")
 SETTINGS = Settings(brands=BRANDS, allowlist=("corp-intranet.com",))
+SERVED = {"feed": "urlhaus", "value": "http://qpdar.pw/main.php", "threat": "malware_download"}
 LOCKY = {"feed": "urlhaus", "value": "qpdar.pw", "threat": "Locky", "first_seen": "2016-02-10"}
 
 
@@ -60,6 +61,15 @@ CASES = [
          report("qpdar.pw", listed_by=[LOCKY, {"feed": "threatfox", "value": "qpdar.pw"}]),
          "listed", 100, [], "ThreatFox, URLhaus (Locky)"),
     # proximity: 70-95 by closeness and count
+    # a feed lists a URL the host serves: not the host itself
+    Case("serves-listed-url", report("qpdar.pw", listed_urls=[SERVED]), "serves_listed", 80, [],
+         "serves hxxp://qpdar[.]pw/main.php, listed by URLhaus (malware_download)"),
+    Case("serves-on-a-cdn", report("files.example.com", listed_urls=[SERVED],
+                                   hosting_as_name="CLOUDFLARENET, US"), "serves_listed", 40),
+    Case("serves-old-host", report("qpdar.pw", listed_urls=[SERVED], created="2004-01-01"),
+         "serves_listed", 40),
+    Case("serves-allowlisted", report("corp-intranet.com", listed_urls=[SERVED]),
+         "serves_listed", 40),
     Case("ip-one", report("invoice-tracker.pw"), "proximity", 75,
          [Near("ip", QPDAR_IP, 1, 4, "qpdar.pw")], "IP 212.61.180[.]100 with 1 listed domain,"),
     Case("ip-three", report("invoice-tracker.pw"), "proximity", 85,
@@ -154,8 +164,9 @@ def test_every_reason_says_its_points_source_and_freshness(case: Case) -> None:
     risk = score(case.report, case.nears, SETTINGS, TODAY)
     for reason in risk.reasons:
         assert 0 <= reason.points <= 100 and reason.detail and reason.source
-        dated = reason.code == "listed" and "first_seen" in str(case.report.facts)
-        if reason.code not in ("listed", "proximity") or dated:
+        from_feed = reason.code in ("listed", "serves_listed")
+        dated = from_feed and "first_seen" in str(case.report.facts)
+        if (not from_feed and reason.code != "proximity") or dated:
             assert reason.fresh and date.fromisoformat(reason.fresh[:10]) <= TODAY, reason
 
 

@@ -40,6 +40,7 @@ def score(report: Report, nears: Sequence[Near], settings: Settings, today: date
     allowed = _allowlisted(report, settings)
     found = [
         c.listed(report),
+        c.serves_listed(report, today, allowed=allowed),
         c.domaintools(report, today),
         c.proximity(report, nears, today, allowed=allowed),
         c.look_alike(report, settings.brands, today),

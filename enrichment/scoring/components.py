@@ -15,6 +15,7 @@ from typing import Any
 from enrichment.dga import score_domain, thresholds
 from enrichment.indicators import defang, lookup_target, parse_indicator
 from enrichment.model import Kind, Reason, Report
+from enrichment.scoring.infrastructure import shared_as
 from enrichment.scoring.lookalike import lookalike
 
 FEED_NAMES = {
@@ -49,6 +50,7 @@ PROXIMITY = {
     "netblock": (70, 3, 85),
 }
 LISTED = 100
+SERVES_LISTED = 80  # a feed lists a URL on this host: likely malicious, or compromised
 OLD_DAYS = 5 * 365  # a domain this old is not judged by its neighbours alone
 DAMPED = 40  # the most proximity gives a very old, allowlisted or shared-infrastructure one
 YOUNG_DAYS, NEWBORN_DAYS = 30, 7  # registered this recently: `age` (stronger when newborn)
@@ -92,6 +94,31 @@ def listed(report: Report) -> Reason | None:
     detail = f"{whose}listed by {', '.join(feeds)}{threat}"
     return Reason(
         "listed", LISTED, detail, source=str(first.get("feed")), fresh=first.get("first_seen")
+    )
+
+
+def serves_listed(report: Report, today: date, *, allowed: bool) -> Reason | None:
+    """A feed lists a URL this host serves. Not a listing of the host: damped like proximity
+    for a very old or allowlisted host, or one on shared infrastructure (one bad file on a
+    cloud drive or a CDN says little of everything else it serves)."""
+    entries = [e for e in report.facts.get("listed_urls") or [] if isinstance(e, dict)]
+    if not entries:
+        return None
+    first = entries[0]
+    feed = FEED_NAMES.get(str(first.get("feed")), str(first.get("feed")))
+    threat = f" ({first['threat']})" if first.get("threat") else ""
+    more = f" and {len(entries) - 1} more" if len(entries) > 1 else ""
+    detail = f"serves {_shown(str(first.get('value') or ''))}{more}, listed by {feed}{threat}"
+    age = _days_old(report.facts, today)
+    hosting = report.facts.get("hosting_as_name") or report.facts.get("as_name")
+    damped = allowed or (age is not None and age > OLD_DAYS) or shared_as(hosting)
+    points = min(SERVES_LISTED, DAMPED) if damped else SERVES_LISTED
+    return Reason(
+        "serves_listed",
+        points,
+        detail,
+        source=str(first.get("feed")),
+        fresh=first.get("first_seen"),
     )
 
 
