@@ -105,21 +105,27 @@ def serves_listed(report: Report, today: date, *, allowed: bool) -> Reason | Non
     if not entries:
         return None
     first = entries[0]
+    damped = allowed or _old(report, today) or _on_shared_hosting(report)
+    points = min(SERVES_LISTED, DAMPED) if damped else SERVES_LISTED
+    source = str(first.get("feed"))
+    return Reason("serves_listed", points, _served_detail(entries), source, first.get("first_seen"))
+
+
+def _served_detail(entries: list[dict[str, Any]]) -> str:
+    first = entries[0]
     feed = FEED_NAMES.get(str(first.get("feed")), str(first.get("feed")))
     threat = f" ({first['threat']})" if first.get("threat") else ""
     more = f" and {len(entries) - 1} more" if len(entries) > 1 else ""
-    detail = f"serves {_shown(str(first.get('value') or ''))}{more}, listed by {feed}{threat}"
+    return f"serves {_shown(str(first.get('value') or ''))}{more}, listed by {feed}{threat}"
+
+
+def _old(report: Report, today: date) -> bool:
     age = _days_old(report.facts, today)
-    hosting = report.facts.get("hosting_as_name") or report.facts.get("as_name")
-    damped = allowed or (age is not None and age > OLD_DAYS) or shared_as(hosting)
-    points = min(SERVES_LISTED, DAMPED) if damped else SERVES_LISTED
-    return Reason(
-        "serves_listed",
-        points,
-        detail,
-        source=str(first.get("feed")),
-        fresh=first.get("first_seen"),
-    )
+    return age is not None and age > OLD_DAYS
+
+
+def _on_shared_hosting(report: Report) -> bool:
+    return shared_as(report.facts.get("hosting_as_name") or report.facts.get("as_name"))
 
 
 def _near_detail(near: Near) -> str:
