@@ -18,7 +18,7 @@ from typing import Any
 from enrichment.errors import ConfigError, InvalidInput, SourceError
 from enrichment.indicators import extract_indicators, parse_indicator
 from enrichment.model import Indicator
-from enrichment.stores import StoreError
+from enrichment.stores import StoreError, StoreUnreachable
 
 USAGE_ERROR = 2
 MAX_INPUT = 64 * 1024 * 1024  # bytes read from stdin at most
@@ -57,6 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _COMMANDS.get(args.command or "", _default)(args)
     except (ConfigError, InvalidInput) as exc:
+        print(f"pivot: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    except StoreUnreachable as exc:  # names the server (PIVOT_REDIS_URL), without a password
         print(f"pivot: {exc}", file=sys.stderr)
         return USAGE_ERROR
     except StoreError as exc:
