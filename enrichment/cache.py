@@ -175,6 +175,10 @@ class Cache:
                 return cast(T, value)
             held = await self._take(store, lock, token)
         try:
+            if held:  # stored by a holder between our last look and its release?
+                value = await self.get(key)
+                if value is not None:
+                    return cast(T, value)
             return await self._compute(key, compute, ttl_of)
         finally:
             if held and self._store is store:

@@ -26,16 +26,22 @@ from enrichment.settings import redacted_url
 from enrichment.stores import StoreUnreachable, UnsafeEntry
 
 TIMEOUT = 1.5  # seconds, for connecting and for every reply
+MAX_CONNECTIONS = 64  # per process
 # Our own release: delete the lock only while it still holds our token (not a successor's).
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
 
 
-def _options(timeout: float) -> dict[str, Any]:
-    return {
-        "socket_timeout": timeout,
-        "socket_connect_timeout": timeout,
-        "retry": redis.asyncio.retry.Retry(NoBackoff(), 1),  # one reconnect: a killed socket
-    }
+def _pool(url: str, timeout: float) -> redis.asyncio.BlockingConnectionPool:
+    """At most MAX_CONNECTIONS sockets; a burst past that waits its turn for one (up to
+    twice `timeout`) rather than failing, as redis-py's default pool does past 100."""
+    return redis.asyncio.BlockingConnectionPool.from_url(
+        url,
+        max_connections=MAX_CONNECTIONS,
+        timeout=2 * timeout,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        retry=redis.asyncio.retry.Retry(NoBackoff(), 1),  # one reconnect: a killed socket
+    )
 
 
 class RedisStore:
@@ -55,7 +61,7 @@ class RedisStore:
                 probe.ping()
         except (redis.RedisError, OSError, ValueError) as exc:
             raise self._error("(PIVOT_REDIS_URL) cannot be reached", exc) from None
-        self._redis = redis.asyncio.Redis.from_url(url, **_options(timeout))
+        self._redis = redis.asyncio.Redis(connection_pool=_pool(url, timeout))
         self._release = self._redis.register_script(_RELEASE)
 
     def _error(self, what: str, exc: BaseException) -> StoreUnreachable:
