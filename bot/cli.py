@@ -46,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
     pivot.add_argument("--page", type=int, default=1, metavar="N", help="page of --follow")
     sub.add_parser("extract", help="indicators in stdin, one JSON object per line")
     sub.add_parser("dga", help="names on stdin, one number in [0, 1] per line: how generated")
+    feeds = sub.add_parser("feeds", help="threat feeds in the pivot index")
+    feeds.add_argument("action", choices=["refresh"], help="refresh: download every feed now")
+    index = sub.add_parser("index", help="the pivot index")
+    index.add_argument("action", choices=["import"], help="import: load observations")
+    index.add_argument("file", help="CSV or JSON lines: subject,relation,object,... or COF")
     rdap = sub.add_parser("rdap-refresh", help="download IANA's RDAP bootstrap files")
     rdap.add_argument("--dir", help="where to write them (default: the packaged copy)")
     return parser
@@ -208,11 +213,71 @@ def _rdap_refresh(args: argparse.Namespace) -> int:
     return 0
 
 
+def _feeds(_args: argparse.Namespace) -> int:
+    from enrichment.settings import Settings
+
+    results = asyncio.run(_refresh_feeds(Settings.from_env()))
+    from enrichment.feeds import summary
+
+    for line in summary(results):
+        _write(line)
+    return 1 if any(r.outcome == "failed" for r in results) else 0
+
+
+async def _refresh_feeds(settings: Any) -> list[Any]:
+    from bot.state import open_state
+    from enrichment.feeds import Refresher
+    from enrichment.service import Service
+
+    state = open_state(settings.data_dir)  # where conditional-request validators are kept
+    try:
+        async with Service(settings) as service:
+            if service.index is None:
+                raise StoreError("the pivot index cannot be opened")
+            return await Refresher(settings, service.http, service.index, state).refresh_all(
+                force=True
+            )
+    finally:
+        await state.aclose()
+
+
+def _index(args: argparse.Namespace) -> int:
+    from enrichment.index.importer import UnreadableImport
+    from enrichment.settings import Settings
+
+    try:
+        report = asyncio.run(_import(Settings.from_env(), Path(args.file)))
+    except UnreadableImport as exc:
+        print(f"pivot: nothing imported: {exc}", file=sys.stderr)
+        return 1
+    _write(f"{args.file}: {report.rows:,} rows, {report.imported:,} observations imported")
+    if report.skipped:
+        _write(f"{report.skipped:,} rows skipped:")
+        for problem in report.problems:
+            _write(f"  {problem}")
+        if report.skipped > len(report.problems):
+            _write(f"  ... and {report.skipped - len(report.problems):,} more")
+    return 1 if report.skipped else 0
+
+
+async def _import(settings: Any, path: Path) -> Any:
+    from enrichment.index import open_index
+    from enrichment.index.importer import import_file
+
+    index = open_index(settings)
+    try:
+        return await import_file(index, path)
+    finally:
+        await index.aclose()
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "serve": _serve,
     "shell": _shell,
     "pivot": _pivot,
     "extract": _extract,
     "dga": _dga,
+    "feeds": _feeds,
+    "index": _index,
     "rdap-refresh": _rdap_refresh,
 }

@@ -19,7 +19,8 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from bot.app import Bot, build_app, make_client
 from bot.intake import Intake
 from bot.settings import SlackSettings
-from bot.state import open_state
+from bot.state import Store, open_state
+from enrichment.feeds import Refresher, keep_fresh
 from enrichment.service import Service
 from enrichment.settings import Settings
 
@@ -86,16 +87,31 @@ async def serve(slack: SlackSettings, settings: Settings, host: str, port: int) 
         bot = build_app(
             slack, client=client, service=service, state=state, allowlist=settings.allowlist
         )
+        feeds = _keep_feeds_fresh(settings, service, state, stop)
         try:
             if slack.app_token:
                 await serve_socket_mode(bot, slack.app_token, stop)
             else:
                 await serve_http(bot, host, port, stop)
         finally:
+            if feeds is not None:
+                await feeds
             if not await bot.deps.tasks.wait(SHUTDOWN_GRACE):
                 log.warning("stopping with %d pivots unfinished", len(bot.deps.tasks))
             await bot.aclose()
             await state.aclose()
+
+
+def _keep_feeds_fresh(
+    settings: Settings, service: Service, state: Store, stop: asyncio.Event
+) -> asyncio.Task[None] | None:
+    """The periodic feed refresh, while serving (due claims in the bot's state store, so
+    replicas sharing it refresh each feed once per interval); None without an index or when
+    the feeds source is not enabled."""
+    if service.index is None or "feeds" not in service.sources:
+        return None
+    refresher = Refresher(settings, service.http, service.index, state)
+    return asyncio.create_task(keep_fresh(refresher, stop), name="pivot-feeds")
 
 
 def _problem(slack: SlackSettings) -> str | None:

@@ -115,9 +115,11 @@ class PivotOffer:
     label: str
     target: str
     count: int | None = None
+    costs: str | None = None  # the keyed provider whose quota pressing it would spend
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "label": self.label, "target": self.target, "count": self.count}
+        out = {"id": self.id, "label": self.label, "target": self.target, "count": self.count}
+        return out | ({"costs": self.costs} if self.costs else {})
 
 
 @dataclass(frozen=True, slots=True)

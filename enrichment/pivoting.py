@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from enrichment import reverse
 from enrichment.errors import InvalidInput
 from enrichment.index.model import Index
-from enrichment.indicators import make_indicator
+from enrichment.indicators import lookup_target, make_indicator
 from enrichment.model import Indicator, PivotItem, PivotOffer, PivotPage, SourceResult
 from enrichment.pivots import PivotSpec, spec_for, target_indicator
 from enrichment.privacy import internal_reason
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 PAGE_SIZE = 25
 EXPORT_MAX = 10_000
+BIG_PIVOT = 500  # results from which a DomainTools pivot asks before spending quota
 
 
 class Pivoting:
@@ -41,28 +42,33 @@ class Pivoting:
 
     # -- counts on the card's buttons -------------------------------------------------------
 
-    async def counted(self, offers: tuple[PivotOffer, ...]) -> tuple[PivotOffer, ...]:
+    async def counted(
+        self, offers: tuple[PivotOffer, ...], subject: Indicator
+    ) -> tuple[PivotOffer, ...]:
         """The offers with the index's counts for reverse pivots (the larger of what the
-        report knew and what the index holds); a reverse pivot nothing could answer is not
-        offered."""
-        checked = await asyncio.gather(*(self._counted(o) for o in offers))
+        report knew and what the index holds, the card's own indicator left out); a reverse
+        pivot nothing could answer is not offered."""
+        checked = await asyncio.gather(*(self._counted(o, subject) for o in offers))
         return tuple(o for o in checked if o is not None)
 
-    async def _counted(self, offer: PivotOffer) -> PivotOffer | None:
+    async def _counted(self, offer: PivotOffer, subject: Indicator) -> PivotOffer | None:
         spec = spec_for(offer.id)
         if not spec.reverse:
             return offer
-        here = await self._index_count(spec, offer.target)
+        here = await self._index_count(spec, offer.target, lookup_target(subject).value)
         count = max((c for c in (offer.count, here) if c is not None), default=None)
-        if not count and not self._sources_for(spec, offer.target):
+        providers = self._sources_for(spec, offer.target)
+        if not count and not providers:
             return None  # only the index could answer, and it knows nothing
-        return replace(offer, count=count or None)
+        costs = _quota_cost(providers, count)
+        return replace(offer, count=count or None, costs=costs)
 
-    async def _index_count(self, spec: PivotSpec, target: str) -> int | None:
+    async def _index_count(self, spec: PivotSpec, target: str, without: str) -> int | None:
         if self.index is None:
             return None
         try:
-            return (await reverse.from_index(self.index, spec, target, limit=0)).total
+            found = await reverse.from_index(self.index, spec, target, limit=0, without=without)
+            return found.total
         except StoreError:
             return None
 
@@ -86,7 +92,7 @@ class Pivoting:
         if not spec.reverse:
             return await self._from_report(spec, subject, page)
         target = target or await self._default_target(spec, subject)
-        merged, results = await self._merged(spec, target)
+        merged, results = await self._merged(spec, target, subject)
         shown = reverse.page_of(merged.items, page, PAGE_SIZE)
         items = await self._items(shown, merged.named_by)
         return PivotPage(
@@ -108,7 +114,8 @@ class Pivoting:
         if not spec.reverse:
             report = await self.service.enrich(subject, extra=spec.needs)
             return [PivotItem(i, source=spec.source) for i in (spec.items or _none)(report)]
-        merged, _ = await self._merged(spec, target or await self._default_target(spec, subject))
+        target = target or await self._default_target(spec, subject)
+        merged, _ = await self._merged(spec, target, subject)
         return await self._items(merged.items[:EXPORT_MAX], merged.named_by)
 
     async def _from_report(self, spec: PivotSpec, subject: Indicator, page: int) -> PivotPage:
@@ -142,13 +149,14 @@ class Pivoting:
         return offered[0]
 
     async def _merged(
-        self, spec: PivotSpec, target: str
+        self, spec: PivotSpec, target: str, subject: Indicator
     ) -> tuple[reverse.Merged, dict[str, SourceResult]]:
         names = self._sources_for(spec, target)
         asks = [self._ask_index(spec, target), *(self._ask_source(n, spec, target) for n in names)]
         answers = await asyncio.gather(*asks)
         pages = {name: page for name, page, _ in answers if isinstance(page, RelatedPage)}
-        return reverse.merge(pages), {name: result for name, _, result in answers}
+        merged = reverse.merge(pages, without=lookup_target(subject).value)
+        return merged, {name: result for name, _, result in answers}
 
     async def _ask_index(
         self, spec: PivotSpec, target: str
@@ -206,6 +214,13 @@ def _none(_report: object) -> list[Indicator]:
 
 def _day(when: float | None) -> str | None:
     return datetime.fromtimestamp(when, UTC).date().isoformat() if when else None
+
+
+def _quota_cost(providers: list[str], count: int | None) -> str | None:
+    """The keyed provider a pivot this big would spend quota on (the button asks first)."""
+    if "domaintools" in providers and (count is None or count >= BIG_PIVOT):
+        return "DomainTools"
+    return None
 
 
 def _since(started: float) -> int:

@@ -100,13 +100,17 @@ def _email_or(key: str) -> Targets:
 
 
 def _dt_count(key: str) -> Callable[[Report, str], int | None]:
-    """A count DomainTools' profile gave on this card (`{target: n}` or a plain number)."""
+    """A count DomainTools' profile gave on this card (`{target: n}` or a plain number), less
+    the card's own domain, which the profile counts among its registrant's or IP's domains
+    (a reverse pivot never counts the card itself)."""
 
     def count(report: Report, target: str) -> int | None:
         value = report.facts.get(key)
         if isinstance(value, dict):
             value = value.get(target)
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
+        if not isinstance(value, int) or isinstance(value, bool):
+            return None
+        return max(value - 1, 0) if report.indicator.kind is Kind.DOMAIN else value
 
     return count
 

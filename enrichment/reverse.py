@@ -40,19 +40,39 @@ def _related(o: Observation) -> Related:
 
 
 async def from_index(
-    index: Index, spec: PivotSpec, target: str, *, limit: int = MERGE_CAP
+    index: Index, spec: PivotSpec, target: str, *, limit: int = MERGE_CAP, without: str = ""
 ) -> RelatedPage:
     """The index's answer: subjects with the pivot's relation to `target` (`limit` 0: only
-    the count)."""
+    the count), `without` the card's own indicator (co-hosted with itself is no news)."""
     if spec.id == "neighbours":
-        total = await index.count_neighbours(target)
-        found = await index.neighbours(target, limit=limit) if limit and total else []
-    else:
-        relation = Relation.AAAA if spec.relation is Relation.A and ":" in target else spec.relation
-        assert relation is not None
-        total = await index.count(relation, target)
-        found = await index.reverse(relation, target, limit=limit) if limit and total else []
+        return await _neighbours(index, target, limit)
+    relation = _relation(spec, target)
+    total = await index.count(relation, target)
+    found = await index.reverse(relation, target, limit=limit) if limit and total else []
+    if total and await _holds(index, without, relation, target):
+        total -= 1
+        found = [o for o in found if o.subject != without]
     return RelatedPage(tuple(_related(o) for o in found), total)
+
+
+async def _neighbours(index: Index, ip: str, limit: int) -> RelatedPage:
+    """The same /24 or /64 (the address itself is never its own neighbour)."""
+    total = await index.count_neighbours(ip)
+    found = await index.neighbours(ip, limit=limit) if limit and total else []
+    return RelatedPage(tuple(_related(o) for o in found), total)
+
+
+def _relation(spec: PivotSpec, target: str) -> Relation:
+    """The pivot's relation; reverse IP on an IPv6 address reads AAAA records."""
+    if spec.relation is None:
+        raise ValueError(f"pivot {spec.id} has no index relation")
+    return Relation.AAAA if spec.relation is Relation.A and ":" in target else spec.relation
+
+
+async def _holds(index: Index, subject: str, relation: Relation, target: str) -> bool:
+    if not subject:
+        return False
+    return any(o.object == target for o in await index.forward(subject, relation, limit=1000))
 
 
 def log_failure(provider: str, exc: BaseException) -> None:
@@ -87,18 +107,37 @@ def _failure(exc: BaseException) -> tuple[Status, str]:
     return Status.ERROR, "internal error (logged)"
 
 
-def merge(pages: Mapping[str, RelatedPage]) -> Merged:
-    """One list from every provider's page: by value, newest first."""
+def merge(pages: Mapping[str, RelatedPage], *, without: str = "") -> Merged:
+    """One list from every provider's page: by value, newest first, `without` the card's own
+    indicator (a provider that named it counts one less)."""
     best: dict[str, Related] = {}
     named: dict[str, list[str]] = {}
+    pages = {name: _drop(page, without) for name, page in pages.items()}
     for provider, page in pages.items():
         for item in page.items:
             best[item.value] = _combine(best.get(item.value), item)
             named.setdefault(item.value, []).append(provider)
-    items = sorted(best.values(), key=lambda r: (-(r.last_seen or r.first_seen or 0), r.value))
+    items = sorted(best.values(), key=_newest)
+    return Merged(items, named, _total(pages, len(items)))
+
+
+def _newest(item: Related) -> tuple[float, str]:
+    return (-(item.last_seen or item.first_seen or 0), item.value)
+
+
+def _total(pages: Mapping[str, RelatedPage], merged: int) -> int | None:
+    """The most any provider knows; None only when no provider answered."""
     totals = [p.total for p in pages.values() if p.total is not None]
-    total = max([len(items), *totals]) if totals or items else (0 if pages else None)
-    return Merged(items, named, total)
+    if totals or merged:
+        return max([merged, *totals])
+    return 0 if pages else None
+
+
+def _drop(page: RelatedPage, value: str) -> RelatedPage:
+    kept = tuple(item for item in page.items if item.value != value)
+    if len(kept) == len(page.items):
+        return page
+    return RelatedPage(kept, None if page.total is None else max(page.total - 1, len(kept)))
 
 
 def _combine(old: Related | None, new: Related) -> Related:

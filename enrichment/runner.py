@@ -94,6 +94,8 @@ class Runner:
         return page
 
     async def _cached(self, source: Source, target: Indicator) -> Outcome:
+        if not source.cached:
+            return await self._ask(source, target)
         key = Cache.key("source", source.name, target.kind.value, source.cache_subject(target))
 
         async def ask() -> dict[str, Any]:

@@ -105,7 +105,7 @@ class Service:
         report = Report(indicator, dict(sorted(results.items())), facts)
         report = replace(report, risk=await assess(report, self.index, self.settings))
         offers = pivots.offers(report, frozenset(self.sources))
-        report = replace(report, pivots=await self.pivoting.counted(offers))
+        report = replace(report, pivots=await self.pivoting.counted(offers, report.indicator))
         self._learn(report, target)
         return report
 

@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 from bot.console.shell import PASTE_END, PASTE_START, _next_input
+from enrichment.index import FILE_NAME
+from enrichment.index.model import Listing
+from enrichment.index.sqlite import SqliteIndex
 from tests.servers.dns_server import QPDAR_IP, DnsServer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -116,3 +119,30 @@ async def test_a_pipe_gives_one_message_a_line() -> None:
 
 async def test_an_unfinished_paste_ends_at_end_of_input() -> None:
     assert await _message_from([f"{PASTE_START}half a paste\n", None], tty=True) == "half a paste"
+
+
+def test_console_shows_the_risk_line_and_presses_the_breakdown(
+    dns_server: DnsServer, tmp_path: Path
+) -> None:
+    async def seed() -> None:
+        index = SqliteIndex(tmp_path / FILE_NAME)  # where the console opens its index
+        listed = [Listing("urlhaus", "qpdar.pw", "domain", "Locky", 1.455e9)]
+        await index.replace_listings("urlhaus", listed)
+        await index.aclose()
+
+    asyncio.run(seed())
+    host, port = dns_server.address
+    env = {
+        "PIVOT_DATA_DIR": str(tmp_path),
+        "PIVOT_SOURCES": "dns,feeds",
+        "PIVOT_DNS_SERVERS": f"{host}:{port}",
+        "PIVOT_DEADLINE": "3",
+    }
+    done = run_shell("/pivot qpdar[.]pw\n1\nquit\n", env)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    card, _, after_click = done.stdout.partition("> 1")
+    assert "*Risk 100/100 · malicious* · listed by URLhaus (Locky)  [1] Risk breakdown" in card
+    assert "    │ == Risk breakdown: qpdar[.]pw ==" in after_click  # in the card's thread
+    assert "    │ *+100 listed* · listed by URLhaus (Locky)" in after_click
+    assert "    │ _urlhaus, as of 2016-02-09_" in after_click

@@ -12,6 +12,8 @@ import pytest
 
 from bot.console.fake_slack import Posted
 from bot.render.blockkit import validate
+from enrichment.index.model import Listing
+from enrichment.index.sqlite import SqliteIndex
 from enrichment.model import Indicator, Report
 from enrichment.service import Service
 from enrichment.settings import Settings
@@ -177,3 +179,45 @@ async def test_long_raw_whois_goes_up_whole_as_a_defanged_file_in_the_thread(
     assert "hostile-registrant[.]com" in text.lower()
     assert "http://" not in text and "https://" not in text
     assert slack.replies_to(card) == []  # the file is the answer; no card besides it
+
+
+async def test_the_risk_breakdown_is_one_click_away_in_the_cards_thread(
+    dns_server: DnsServer, tmp_path: Path
+) -> None:
+    index = SqliteIndex(tmp_path / "story.sqlite3")
+    await index.replace_listings(
+        "urlhaus", [Listing("urlhaus", "qpdar.pw", "domain", "Locky <!channel>", 1.455e9)]
+    )
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        sources=("dns", "feeds"),
+        dns_servers=(dns_server.address,),
+        deadline=3.0,
+    )
+    async with Service(settings, index=index) as service, SlackHarness(service) as slack:
+        await slack.command("qpdar[.]pw")
+        await slack.settle()
+        (card,) = slack.bot_messages()
+        (risk,) = [b for b in card.blocks if b.get("block_id") == "0.risk"]
+        line = risk["text"]["text"]
+        assert line == "*Risk 100/100 · malicious* · listed by URLhaus (Locky &lt;!channel&gt;)"
+        press = button(card, "pivot:risk")
+        assert press["text"]["text"] == "Risk breakdown"
+        await slack.click(card, press)
+        await slack.click(card, press)  # a double click answers once
+        await slack.settle()
+        (breakdown,) = slack.replies_to(card)
+        text = json.dumps(breakdown.blocks, ensure_ascii=False)
+        assert "Risk breakdown: qpdar[.]pw" in text
+        assert "*+100 listed* · listed by URLhaus (Locky &lt;!channel&gt;)" in text
+        assert "_urlhaus, as of 2016-02-09_" in text
+        assert "<!channel>" not in everything_posted(slack.fake)
+        assert buttons(breakdown) == []
+
+
+async def test_a_card_with_nothing_against_it_has_no_breakdown_button(slack: SlackHarness) -> None:
+    await slack.command("qpdar[.]pw")  # dns and asn only: nothing raises the score
+    await slack.settle()
+    (card,) = slack.bot_messages()
+    assert "Risk 5/100 · low" in json.dumps(card.blocks, ensure_ascii=False)
+    assert not [b for b in buttons(card) if b["action_id"] == "pivot:risk"]

@@ -16,6 +16,7 @@ from bot.render.blockkit import MAX_BLOCKS, TEXT_BUDGET, finish, text_size
 from bot.render.cards import (
     TEMPLATES,
     Message,
+    breakdown_card,
     error_card,
     escape,
     pivot_card,
@@ -293,9 +294,85 @@ def test_domain_card_heads_with_the_name_and_the_risk() -> None:
     text = all_text(message)
     assert message.blocks[0]["type"] == "header"
     assert message.blocks[0]["text"]["text"] == "qpdar[.]pw · domain"
-    assert "*Risk: 100/100* · listed by urlhaus (+60) · young (+40)" in text
+    assert "*Risk 100/100 · malicious* · listed by urlhaus\n" in text + "\n"
+    assert "young" not in text  # the breakdown is a button away
     assert message.blocks[-1]["elements"][0]["text"] == "whois: timeout · 2.3 s"
     assert "risk 100/100" in message.text and "qpdar[.]pw" in message.text
+
+
+def risk_section(message: Message) -> dict[str, Any]:
+    (section,) = [b for b in message.blocks if b.get("block_id") == "0.risk"]
+    return section
+
+
+def scored(risk: Risk, ind: Indicator = HOSTILE_INDICATORS[0]) -> Report:
+    return Report(ind, {"dns": SourceResult("dns", Status.OK)}, {}, risk)
+
+
+NEAR = Reason("proximity", 85, "shares IP 212.61.180[.]100 with 3 listed domains", "index")
+
+
+@pytest.mark.parametrize(
+    ("risk", "line"),
+    [
+        (Risk(85, (NEAR, Reason("age", 45, "registered 9 days ago"))),
+         "*Risk 85/100 · likely malicious* · shares IP 212[.]61[.]180[.]100 with 3 listed domains"),
+        (Risk(100, (Reason("listed", 100, "listed by URLhaus (Locky)", "urlhaus"),)),
+         "*Risk 100/100 · malicious* · listed by URLhaus (Locky)"),
+        (Risk(60, (Reason("dga", 60, "the name looks machine-generated"),)),
+         "*Risk 60/100 · suspicious* · the name looks machine-generated"),
+        (Risk(5), "*Risk 5/100 · low*"),
+    ],
+)  # fmt: skip
+def test_the_risk_line_is_score_band_and_the_winning_reason(risk: Risk, line: str) -> None:
+    keys = Keys()
+    message = report_card(scored(risk), keys)
+    assert_safe_card(message)
+    section = risk_section(message)
+    assert section["text"]["text"] == line
+    if risk.reasons:  # the breakdown is one click away, on the risk line itself
+        assert section["accessory"]["text"]["text"] == "Risk breakdown"
+        assert section["accessory"]["action_id"] == "pivot:risk"
+        assert ("risk", "evil.example", 1) in keys.calls
+        assert "risk " + line.split("*")[1].lower().removeprefix("risk ") in message.text
+    else:  # nothing to break down: no button
+        assert "accessory" not in section
+        assert [c for c in keys.calls if c[0] == "risk"] == []
+
+
+@pytest.mark.parametrize("hostile", STRINGS)
+def test_a_hostile_reason_is_escaped_and_defanged_on_the_line_and_the_breakdown(
+    hostile: str,
+) -> None:
+    reasons = (Reason("listed", 100, hostile, hostile, hostile), Reason(hostile, 40, ""))
+    report = scored(Risk(100, reasons))
+    card, breakdown = report_card(report, Keys()), breakdown_card(report)
+    assert_safe_card(card)
+    assert_safe_card(breakdown)
+    assert risk_section(card)["text"]["text"].startswith("*Risk 100/100 · malicious* · ")
+
+
+def test_the_breakdown_shows_every_component_with_points_source_and_freshness() -> None:
+    reasons = (
+        Reason("listed", 100, "listed by URLhaus (Locky)", "urlhaus", "2016-02-09"),
+        NEAR,
+        Reason("dga", 80, "the name looks machine-generated", "dga", "2026-01-15"),
+    )
+    message = breakdown_card(scored(Risk(100, reasons), Indicator(Kind.DOMAIN, "q.pw", "q[.]pw")))
+    assert_safe_card(message)
+    text = all_text(message)
+    assert message.blocks[0]["text"]["text"] == "Risk breakdown: q[.]pw"
+    assert "*Risk 100/100 · malicious* · listed by URLhaus (Locky)" in text
+    assert "*+100 listed* · listed by URLhaus (Locky)\n_urlhaus, as of 2016-02-09_" in text
+    assert "*+85 proximity* · shares IP 212[.]61[.]180[.]100 with 3 listed domains\n_index_" in text
+    assert "*+80 dga*" in text and "_dga, as of 2026-01-15_" in text
+    assert buttons(message) == []
+
+
+def test_a_breakdown_of_nothing_says_so() -> None:
+    message = breakdown_card(scored(Risk(5)))
+    assert_safe_card(message)
+    assert "Nothing raised the score" in all_text(message)
 
 
 def test_domain_card_shows_what_an_analyst_expects() -> None:
@@ -647,7 +724,7 @@ def test_finish_of_nothing_is_still_a_valid_message() -> None:
 def test_every_card_template_is_covered_by_these_tests() -> None:
     names = {p.name.removesuffix(".json.j2") for p in TEMPLATES.glob("*.json.j2")}
     cards = {n for n in names if not n.startswith("_")}
-    tested = {"domain", "ip", "url", "email", "hash", "summary", "pivot", "raw"}
+    tested = {"domain", "ip", "url", "email", "hash", "summary", "pivot", "raw", "breakdown"}
     assert cards == tested | {"placeholder", "usage", "error"}
 
 
@@ -699,3 +776,15 @@ def test_any_summary_and_small_cards_are_valid(indicators: list[Indicator]) -> N
         assert validate(message.blocks, message.text) == []
         for s in [message.text, *strings_in(message.blocks)]:
             assert "<" not in s and ">" not in s
+
+
+def test_the_terminal_shows_the_same_risk_line_and_the_whole_breakdown() -> None:
+    from bot.render.text import report_text
+
+    hostile = Reason("listed", 100, "listed by URLhaus (\x1b[31mLocky evil.example)", "urlhaus")
+    text = report_text(scored(Risk(100, (hostile, NEAR)), Indicator(Kind.DOMAIN, "q.pw", "q[.]pw")))
+    head = "risk          Risk 100/100 · malicious · listed by URLhaus ([31mLocky evil[.]example)"
+    assert head in text
+    assert "  +85 proximity: shares IP 212[.]61[.]180[.]100 with 3 listed domains (index)" in text
+    assert "\x1b" not in text
+    assert "risk" not in report_text(Report(HOSTILE_INDICATORS[0], {}, {}))

@@ -6,8 +6,11 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from enrichment.addresses import embedded_ipv4, is_public, networks, parse_address
+from enrichment.addresses import IpAddress, embedded_ipv4, is_public, networks, parse_address
+from enrichment.index._keys import neighbourhood
 from enrichment.indicators import (
     in_zone,
     lookup_target,
@@ -259,3 +262,18 @@ def test_tokens_and_country_codes() -> None:
 def test_comma_lists() -> None:
     assert split_list(" a, ,b ,, c ") == ("a", "b", "c")
     assert split_list(None) == ()
+
+
+# -- the index's neighbourhood of an address ----------------------------------------------------
+
+
+@given(st.ip_addresses())
+def test_the_fast_neighbourhood_of_a_dotted_quad_is_the_networks_own(ip: IpAddress) -> None:
+    """Bulk imports read a dotted quad's /24 off its text; it must be what parsing gives."""
+    prefix = 24 if ip.version == 4 else 64
+    assert neighbourhood(str(ip)) == str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+def test_only_addresses_have_a_neighbourhood() -> None:
+    for value in ("qpdar.pw", "1.2.3", "1.2.3.4.5", "a.b.c.d", "1.2.3.4/24", ""):
+        assert neighbourhood(value) is None, value

@@ -46,10 +46,13 @@ class Console:
         self.view = View(fake, out)
         self.out = out
         self.last_message: Posted | None = None
+        self._armed: int | None = None  # a button whose confirmation was asked
 
     async def handle(self, line: str) -> bool:
         """Act on one line; False when the session should end."""
         line = line.strip()
+        if not line.isdigit():
+            self._armed = None
         if line.lower() in {"quit", "exit", r"\q"}:
             return False
         if not line:
@@ -117,6 +120,12 @@ class Console:
         if found is None:
             self.say(f"  there is no button [{number}]")
             return
+        question = self.view.confirm(number)
+        if question and self._armed != number:  # as Slack's confirm dialog: ask, act on yes
+            self._armed = number
+            self.say(f"  {question} Press {number} again to go ahead.")
+            return
+        self._armed = None
         posted, action = found
         message = posted.as_clicked(self.fake.user_id, self.fake.bot_id)
         body = payloads.block_action(

@@ -30,6 +30,7 @@ class View:
         self.fake, self.out = fake, out
         self._shown: dict[tuple[str, str], int] = {}
         self._buttons: dict[int, tuple[Posted, dict[str, Any]]] = {}
+        self._confirms: dict[int, str] = {}
         self._reactions = 0
         self._uploads: set[str] = set()
 
@@ -38,6 +39,10 @@ class View:
 
     def button(self, number: int) -> tuple[Posted, dict[str, Any]] | None:
         return self._buttons.get(number)
+
+    def confirm(self, number: int) -> str | None:
+        """The question Slack would ask before sending button `number`'s click."""
+        return self._confirms.get(number)
 
     def refresh(self) -> None:
         messages, reactions, uploads = self.fake.snapshot()
@@ -122,7 +127,10 @@ class View:
             "text": element.get("text"),
         }
         self._buttons[number] = (posted, action)
-        return f"[{number}] {_text(element.get('text'))}"
+        asks = (element.get("confirm") or {}).get("text")
+        if asks:
+            self._confirms[number] = _text(asks)
+        return f"[{number}] {_text(element.get('text'))}" + (" (asks first)" if asks else "")
 
     @staticmethod
     def _wrap(text: str, prefix: str = "") -> list[str]:

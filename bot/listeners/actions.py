@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -20,14 +21,19 @@ from bot.buttons import Button, Place
 from bot.deps import Card, Deps
 from bot.listeners._flow import post_or_respond, spawn, team_of, tell
 from bot.listeners.exports import export, file_part, upload
-from bot.render.cards import error_card, pivot_card, report_card
+from bot.render.cards import Message, breakdown_card, error_card, pivot_card, report_card
+from bot.render.controls import KeyMaker
 from bot.render.escape import clean, defang_text
 from enrichment.errors import InvalidInput
 from enrichment.indicators import parse_indicator
-from enrichment.model import Indicator, PivotPage
+from enrichment.model import Indicator, PivotPage, Report
 
 CLICK_TTL = 300.0
 INLINE_TEXT_MAX = 6000  # longer documents (raw WHOIS) go up whole, as a file in the thread
+CARDS: dict[str, Callable[[Report, KeyMaker], Message]] = {
+    "card": report_card,
+    "risk": lambda report, _keys: breakdown_card(report),
+}
 EXPIRED = "This button has expired. Run /pivot again for a fresh card."
 GONE = "That is no longer something I can look up. Run /pivot again."
 
@@ -98,13 +104,15 @@ async def press(
 
 
 async def outcome(deps: Deps, button: Button, place: Place) -> Card | PivotPage:
-    """`card` opens an indicator's full card; any other action is a pivot id, run on the
-    button's target from its card's subject (paging buttons are the same pivot with another
-    page number)."""
-    if button.action == "card":
+    """`card` opens an indicator's full card; `risk` breaks its score down (the report comes
+    from the cache, as the card had it); any other action is a pivot id, run on the button's
+    target from its card's subject (paging buttons are the same pivot with another page
+    number)."""
+    if button.action in CARDS:
         indicator = target_of(button)
         report = await deps.service.enrich(indicator)
-        return await deps.card(functools.partial(report_card, report), place, indicator)
+        render = CARDS[button.action]
+        return await deps.card(functools.partial(render, report), place, indicator)
     subject = button.subject or target_of(button)
     page = max(1, button.page)
     return await deps.service.pivot(button.action, subject, page, target=button.target)

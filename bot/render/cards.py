@@ -28,6 +28,7 @@ from bot.render.controls import (
     open_button,
     page_exports,
     pivot_buttons,
+    risk_button,
 )
 from bot.render.escape import (
     Safe,
@@ -43,12 +44,14 @@ from bot.render.escape import (
     values,
 )
 from bot.render.memory import listed_line, memory_line
+from bot.render.risk import headline, points, provenance
 from bot.settings import SlackSettings
 from enrichment.model import (
     Indicator,
     Kind,
     PivotItem,
     PivotPage,
+    Reason,
     Report,
     Risk,
     Status,
@@ -57,6 +60,7 @@ from enrichment.model import (
 __all__ = [
     "KeyMaker",
     "Message",
+    "breakdown_card",
     "error_card",
     "escape",
     "pivot_card",
@@ -69,12 +73,17 @@ __all__ = [
 
 
 def _template_dir() -> Path:
-    """templates/ as installed (`bot.templates`, in a wheel or an editable install), else the
-    checkout's own folder beside the package (run from source without installing)."""
+    """The checkout's own templates/ beside the package when run from source (so a second
+    checkout never renders with the templates of the one installed in editable mode), else
+    templates/ as installed (`bot.templates`, in a wheel)."""
+    checkout = Path(__file__).resolve().parents[2]
+    beside = checkout / "templates"
+    if (checkout / "pyproject.toml").is_file() and (beside / "__init__.py").is_file():
+        return beside  # a checkout, never a stray site-packages/templates of another package
     spec = importlib.util.find_spec("bot.templates")
     if spec is not None and spec.submodule_search_locations:
         return Path(next(iter(spec.submodule_search_locations)))
-    return Path(__file__).resolve().parents[2] / "templates"
+    return beside
 
 
 TEMPLATES = _template_dir()
@@ -136,6 +145,7 @@ def report_card(report: Report, keys: KeyMaker) -> Message:
         facts=report.facts,
         risk=_risk_line(report.risk),
         risk_short=_risk_short(report.risk),
+        risk_button=risk_button(report, keys),
         verdict=said,
         listed=listed_line(report.facts),
         memory=memory_line(report.facts),
@@ -181,6 +191,19 @@ def pivot_card(page: PivotPage, keys: KeyMaker) -> Message:
         last=last,
         nav=[*nav_buttons(page, last, keys), *page_exports(page, keys)],
         status=states.status_line(page.sources),
+    )
+
+
+def breakdown_card(report: Report) -> Message:
+    """Every component of a report's risk: points, what it found, who said so, how fresh."""
+    ind = report.indicator
+    reasons = [_reason_text(r) for r in report.risk.reasons]
+    return _render(
+        "breakdown",
+        ind=ind,
+        kind=_kind_label(ind.kind),
+        risk=_risk_line(report.risk),
+        reasons=reasons,
     )
 
 
@@ -239,15 +262,25 @@ def _kind_label(kind: Kind) -> str:
 
 
 def _risk_line(risk: Risk) -> Safe | None:
-    if risk.score is None:
-        return None  # nothing judged: say nothing rather than promise a score
-    top = sorted(risk.reasons, key=lambda r: -r.points)[:3]
-    reasons = " · ".join(f"{fit(r.detail or r.code, 200)} (+{fit(r.points, 12)})" for r in top)
-    return Safe(f"*Risk: {fit(risk.score, 12)}/100*" + (f" · {reasons}" if reasons else ""))
+    """`*Risk 92/100 · likely malicious* · shares IP 212.61.180[.]100 with 3 listed domains`;
+    None when nothing was judged (say nothing rather than promise a score)."""
+    line = headline(risk)
+    if line is None:
+        return None
+    reason = f" · {fit(line.reason, 200)}" if line.reason else ""
+    return Safe(f"*{label(line.head)}*{reason}")
+
+
+def _reason_text(reason: Reason) -> Safe:
+    """`*+85 proximity* · shares IP … with 3 listed domains` over `_index, as of 2016-07-31_`:
+    every part may carry outside text (a feed's threat name, a registrant's e-mail)."""
+    said = fit(reason.detail or reason.code, 400)
+    return Safe(f"*{fit(points(reason), 60)}* · {said}\n_{fit(provenance(reason), 200)}_")
 
 
 def _risk_short(risk: Risk) -> Safe | None:
-    return None if risk.score is None else Safe(f"risk {fit(risk.score, 12)}/100")
+    line = headline(risk)
+    return None if line is None else label(line.head.lower())
 
 
 def _age_note(created: object) -> Safe | None:

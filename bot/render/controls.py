@@ -1,6 +1,7 @@
 """The buttons cards carry. A button's value is a key the KeyMaker hands out (bot.buttons);
 its action id says only which kind of button it is (`pivot:<id>`, `pivot:card`,
-`pivot:page_next`, `pivot:export`), so nothing a user could change is trusted on click."""
+`pivot:page_next`, `pivot:export`, `pivot:risk`), so nothing a user could change is trusted
+on click."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from bot.render.escape import Safe, defang_text, fit, label
+from bot.render.risk import BUTTON as RISK_BUTTON
 from enrichment.model import Indicator, PivotOffer, PivotPage, Report
 
 KeyMaker = Callable[[str, str, int], str]  # (action, target value, page) -> short opaque key
@@ -20,6 +22,7 @@ class Button:
     action_id: Safe
     text: Safe
     value: Safe
+    confirm: Safe | None = None  # a question Slack asks before sending the click
 
 
 def _ident(raw: str) -> str:
@@ -48,10 +51,16 @@ def pivot_buttons(offers: Iterable[PivotOffer], keys: KeyMaker) -> list[Button]:
         suffix = f":{seen[ident]}" if seen[ident] > 1 else ""
         target = _shown(offer.target) if several[offer.id] > 1 else None
         text = _text(offer.label, offer.count, target)
-        buttons.append(
-            Button(Safe(f"pivot:{ident}{suffix}"), text, Safe(keys(offer.id, offer.target, 1)))
-        )
+        value = Safe(keys(offer.id, offer.target, 1))
+        buttons.append(Button(Safe(f"pivot:{ident}{suffix}"), text, value, _ask_first(offer)))
     return buttons
+
+
+def _ask_first(offer: PivotOffer) -> Safe | None:
+    if not offer.costs:
+        return None
+    size = f"{offer.count:,} results" if offer.count else "an unknown number of results"
+    return label(f"This asks {offer.costs} for {size} and spends your API quota. Go ahead?")
 
 
 def _shown(value: str) -> str:
@@ -99,3 +108,11 @@ def card_exports(report: Report, keys: KeyMaker) -> list[Button]:
     """The card itself as a STIX 2.1 bundle."""
     value = Safe(keys("export:stix:card", report.indicator.value, 1))
     return [Button(Safe("pivot:export"), label("STIX 2.1"), value)]
+
+
+def risk_button(report: Report, keys: KeyMaker) -> Button | None:
+    """The risk line's "Risk breakdown" button, when there is a reason to break down."""
+    if not report.risk.reasons:
+        return None
+    value = Safe(keys("risk", report.indicator.value, 1))
+    return Button(Safe("pivot:risk"), label(RISK_BUTTON), value)

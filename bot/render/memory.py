@@ -3,6 +3,7 @@ indicator, where it came up in Slack before, and what it pointed to in the past.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -33,7 +34,23 @@ def _ago(iso: object, now: datetime | None = None) -> str | None:
 
 
 def listed_line(facts: Mapping[str, Any]) -> Safe | None:
-    """`:rotating_light: *Listed by* URLhaus (malware_download, since 2026-12-05) · ...`"""
+    """`:rotating_light: *Listed by* URLhaus (malware_download, since 2026-12-05) · ...`, and
+    under it the URLs feeds list on this host, defanged."""
+    lines = [line for line in (_listed(facts), _served(facts)) if line]
+    return Safe("\n".join(lines)) if lines else None
+
+
+def _served(facts: Mapping[str, Any]) -> str | None:
+    urls = [e for e in facts.get("listed_urls") or [] if isinstance(e, dict)]
+    if not urls:
+        return None
+    feeds = sorted({FEED_NAMES.get(str(e.get("feed")), str(e.get("feed"))) for e in urls})
+    shown = ", ".join(str(code(e.get("value"), 80)) for e in urls[:2])
+    more = f" and {len(urls) - 2} more" if len(urls) > 2 else ""
+    return f":warning: *Serves URLs listed by* {label(', '.join(feeds))}: {shown}{more}"
+
+
+def _listed(facts: Mapping[str, Any]) -> str | None:
     listed = facts.get("listed_by")
     if not isinstance(listed, list) or not listed:
         return None
@@ -46,7 +63,7 @@ def listed_line(facts: Mapping[str, Any]) -> Safe | None:
         if entry.get("first_seen"):
             about.append(f"since {entry['first_seen']}")
         parts.append(f"{label(name)}" + (f" ({fit(', '.join(about), 80)})" if about else ""))
-    return Safe(":rotating_light: *Listed by* " + " · ".join(parts)) if parts else None
+    return ":rotating_light: *Listed by* " + " · ".join(parts) if parts else None
 
 
 def memory_line(facts: Mapping[str, Any], now: datetime | None = None) -> Safe | None:
@@ -64,11 +81,30 @@ def _sightings(seen: Any, now: datetime | None) -> str | None:
     return text + (_last(recent[0], now) if recent else "")
 
 
+_SLACK_ID = re.compile(r"[A-Z][A-Z0-9]{2,20}")
+
+
+def _where(channel: object) -> str:
+    """`#name` as the command named it, or Slack's own channel reference for a bare ID (a
+    link to the channel that notifies no one), never outside markup."""
+    text = str(channel or "")
+    if _SLACK_ID.fullmatch(text) and text[0] in "CG":
+        return f"<#{text}>"
+    return str(fit(text or "a channel", 40))
+
+
+def _who(user: object) -> str:
+    """`@name` when the name is known; a bare user ID is left out rather than written as a
+    mention (a mention would notify them every time the indicator comes up)."""
+    text = str(user or "")
+    return "" if not text or _SLACK_ID.fullmatch(text) else f" by @{fit(text, 40)}"
+
+
 def _last(row: Mapping[str, Any], now: datetime | None) -> str:
-    where = fit(row.get("channel") or "?", 40)
-    who = fit(row.get("user") or "?", 40)
     when = _ago(row.get("at"), now)
-    return f", last in {where} by {who}" + (f" {when}" if when else "")
+    return f", last in {_where(row.get('channel'))}{_who(row.get('user'))}" + (
+        f" {when}" if when else ""
+    )
 
 
 def _day(row: Mapping[str, Any]) -> Safe:

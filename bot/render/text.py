@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.render.escape import clean, defang_text
+from bot.render.risk import headline, points, provenance
 from bot.render.states import (
     FAILED,
     NOT_REGISTERED,
@@ -20,7 +21,7 @@ from bot.render.states import (
     not_registered,
     unicode_form,
 )
-from enrichment.model import PivotPage, Report, SourceResult, Status
+from enrichment.model import PivotPage, Report, Risk, SourceResult, Status
 
 WIDTH = 14  # the label column
 
@@ -60,14 +61,24 @@ def _sources(results: Mapping[str, SourceResult]) -> str:
     return ", ".join(parts) or "none applied"
 
 
+def _risk_rows(risk: Risk) -> list[str]:
+    """The card's risk line, then its breakdown (a terminal has no button to press)."""
+    line = headline(risk)
+    if line is None:
+        return []
+    rows = [_row("risk", line.head + (f" · {plain(line.reason)}" if line.reason else ""))]
+    for reason in risk.reasons:
+        said = f"{points(reason)}: {plain(reason.detail or reason.code)}"
+        rows.append(_row("", f"  {said} ({plain(provenance(reason))})"))
+    return rows
+
+
 def _head_rows(report: Report) -> list[str]:
     """The IDN's other spelling, the risk, and the verdict, where there are any."""
     rows = []
     if (shown := unicode_form(report.indicator)) is not None:
         rows.append(_row("looks like", f"{plain(shown)}  (Unicode spelling of an IDN)"))
-    if report.risk.score is not None:
-        reasons = "; ".join(plain(r.detail or r.code) for r in report.risk.reasons[:3])
-        rows.append(_row("risk", f"{report.risk.score}/100  {reasons}".rstrip()))
+    rows += _risk_rows(report.risk)
     if not_registered(report):
         rows.append(_row("", NOT_REGISTERED))
     return rows

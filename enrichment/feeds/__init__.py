@@ -15,6 +15,8 @@ Spamhaus asks for DROP at most hourly, daily being enough). A refresh:
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -25,13 +27,14 @@ from enrichment.feeds.parsers import PARSERS, FeedFormatError, Parsed
 from enrichment.http import Answer, answer
 from enrichment.index.model import Index
 from enrichment.settings import Settings
-from enrichment.stores import Store
+from enrichment.stores import Store, StoreError
 
 MINUTE, HOUR = 60.0, 3600.0
 RETRY = 5 * MINUTE  # after a failed download: sooner than the interval, never hammering
 VALIDATORS_TTL = 30 * 24 * HOUR
 MAX_FILE = 64 * 1024 * 1024
 PREFIX = "pivot:feeds:v1:"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -97,9 +100,10 @@ class Refresher:
             return FeedResult(feed.name, "not due")
         try:
             return await self._download(feed)
-        except (SourceError, FeedFormatError) as exc:
-            await self.store.delete(due)
-            await self.store.add(due, 1, RETRY)
+        except (SourceError, FeedFormatError, StoreError) as exc:
+            with contextlib.suppress(StoreError):  # retry sooner; a broken store: next tick
+                await self.store.delete(due)
+                await self.store.add(due, 1, RETRY)
             return FeedResult(feed.name, "failed", detail=f"{exc} (previous listings kept)")
 
     async def _download(self, feed: Feed) -> FeedResult:
@@ -123,6 +127,25 @@ class Refresher:
             "last_modified": got.headers.get("Last-Modified"),
         }
         await self.store.set(f"{PREFIX}validators:{feed.name}", validators, VALIDATORS_TTL)
+
+
+TICK = MINUTE  # how often a serving process asks which feeds are due
+
+
+async def keep_fresh(refresher: Refresher, stop: asyncio.Event, tick: float = TICK) -> None:
+    """While serving: refresh every due feed, then look again every `tick` seconds until
+    `stop` is set. The due claims make this once per interval however many replicas run it;
+    a failure is logged with the feed's name and never ends the loop."""
+    while not stop.is_set():
+        try:
+            results = await refresher.refresh_all()
+        except StoreError as exc:  # the claims' store itself: try again next tick
+            log.warning("feeds not refreshed: %s", exc)
+            results = []
+        for line in summary([r for r in results if r.outcome != "not due"]):
+            log.info("feed %s", line)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), tick)
 
 
 def _conditional(saved: object, url: str) -> dict[str, str]:

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from typing import TypeVar
 
 from enrichment.addresses import parse_address, parse_network
+from enrichment.indicators import url_host
 
 T = TypeVar("T")
 CHUNK = 500  # values per IN (...) list: well under SQLite's bound on parameters
@@ -16,6 +17,11 @@ NEIGHBOURHOOD = {4: 24, 6: 64}
 
 def neighbourhood(value: str) -> str | None:
     """The /24 (IPv4) or /64 (IPv6) holding an address; None for anything else."""
+    head, dot, last = value.rpartition(".")
+    if dot and last.isdigit() and head.count(".") == 2 and head.replace(".", "").isdigit():
+        # a canonical dotted quad (the index holds canonical values): text is enough, and
+        # ten times faster than parsing, which bulk imports of millions of rows feel
+        return f"{head}.0/24"
     ip = parse_address(value)
     if ip is None:
         return None
@@ -42,6 +48,12 @@ def network_keys(value: str) -> tuple[str | None, str | None]:
         return None, None
     first, last = int(net.network_address), int(net.broadcast_address)
     return _key(net.version, first), _key(net.version, last)
+
+
+def listed_host(url: str) -> str | None:
+    """The host of a listed URL, lower-case, so a domain's card finds the URLs it serves."""
+    host = url_host(url)
+    return host.lower().rstrip(".") if host else None
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:

@@ -111,8 +111,9 @@ class Index(Protocol):
         """Swap in a feed's whole list at once (readers see the old or the new, never half)."""
 
     async def listings(self, values: Sequence[str]) -> list[Listing]:
-        """Every listing of any of `values` (exact match), and of networks holding any value
-        that is an IP address."""
+        """Every listing of any of `values` (exact match), of URLs whose host is one of
+        `values` (a domain's card finds the URLs it serves), and of networks holding any
+        value that is an IP address."""
 
     async def feed_sizes(self) -> dict[str, int]:
         """How many listings each feed holds now."""

@@ -17,7 +17,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-from enrichment.index._keys import CHUNK, address_key, chunks, neighbourhood, network_keys
+from enrichment.index._keys import (
+    CHUNK,
+    address_key,
+    chunks,
+    listed_host,
+    neighbourhood,
+    network_keys,
+)
 from enrichment.index.model import Listing, Observation, Relation, Sighting, Sightings
 from enrichment.stores import StoreError
 
@@ -39,9 +46,10 @@ CREATE INDEX IF NOT EXISTS observations_near
     ON observations (near, last_seen DESC, subject) WHERE near IS NOT NULL;
 CREATE TABLE IF NOT EXISTS listings (
     feed TEXT NOT NULL, value TEXT NOT NULL, kind TEXT NOT NULL, threat TEXT,
-    first_seen REAL, reference TEXT, low TEXT, high TEXT
+    first_seen REAL, reference TEXT, low TEXT, high TEXT, host TEXT
 );
 CREATE INDEX IF NOT EXISTS listings_value ON listings (value);
+CREATE INDEX IF NOT EXISTS listings_host ON listings (host) WHERE host IS NOT NULL;
 CREATE INDEX IF NOT EXISTS listings_range ON listings (low, high) WHERE low IS NOT NULL;
 CREATE TABLE IF NOT EXISTS sightings (
     value TEXT NOT NULL, kind TEXT NOT NULL, team TEXT NOT NULL, channel TEXT NOT NULL,
@@ -69,7 +77,8 @@ _FORWARD_ONE = """SELECT * FROM observations WHERE subject = ? AND relation = ?
     ORDER BY last_seen DESC, object LIMIT ?"""
 _NEIGHBOURS = """SELECT * FROM observations WHERE near = ? AND object != ?
     ORDER BY last_seen DESC, subject LIMIT ? OFFSET ?"""
-_LISTED = "SELECT * FROM listings WHERE value IN (SELECT value FROM json_each(?))"
+_LISTED = """SELECT * FROM listings WHERE value IN (SELECT value FROM json_each(?))
+    OR host IN (SELECT value FROM json_each(?))"""
 _LISTED_IN = "SELECT * FROM listings WHERE low IS NOT NULL AND low <= ? AND high >= ?"
 
 
@@ -105,7 +114,9 @@ def _observation(row: sqlite3.Row) -> Observation:
 
 def _listing_row(feed: str, item: Listing) -> tuple[object, ...]:
     low, high = network_keys(item.value)
-    return (feed, item.value, item.kind, item.threat, item.first_seen, item.reference, low, high)
+    host = listed_host(item.value) if item.kind == "url" else None
+    row = (feed, item.value, item.kind, item.threat, item.first_seen, item.reference)
+    return (*row, low, high, host)
 
 
 def _listing(row: sqlite3.Row) -> Listing:
@@ -140,6 +151,7 @@ class SqliteIndex:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA busy_timeout=5000")
+        db.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages: bulk imports stay in memory
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             db.close()
@@ -208,7 +220,7 @@ class SqliteIndex:
 
     async def replace_listings(self, feed: str, listings: Sequence[Listing]) -> None:
         rows = [_listing_row(feed, item) for item in listings]
-        insert = "INSERT INTO listings VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        insert = "INSERT INTO listings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         work: list[tuple[str, Sequence[Rows]]] = [
             ("DELETE FROM listings WHERE feed = ?", [(feed,)]),
             (insert, rows),
@@ -250,7 +262,8 @@ class SqliteIndex:
 def _find_listings(db: sqlite3.Connection, values: list[str], keys: list[str]) -> list[Listing]:
     found: dict[tuple[object, ...], Listing] = {}
     for part in chunks(values, CHUNK):
-        for row in db.execute(_LISTED, (json.dumps(list(part)),)):
+        wanted = json.dumps(list(part))
+        for row in db.execute(_LISTED, (wanted, wanted)):
             item = _listing(row)
             found.setdefault((item.feed, item.value), item)
     for key in keys:

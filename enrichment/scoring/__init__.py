@@ -15,14 +15,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 
-from enrichment.index.model import Index, Relation
+from enrichment.index.model import Index, Observation, Relation
+from enrichment.indicators import lookup_target
 from enrichment.model import Indicator, Kind, Reason, Report, Risk, Status
 from enrichment.privacy import allowlisted
+from enrichment.redaction import is_placeholder
 from enrichment.scoring import components as c
 from enrichment.scoring.components import Near
-from enrichment.scoring.infrastructure import shared_as, shared_ns
+from enrichment.scoring.infrastructure import shared_as, shared_ns, shared_registrant
 from enrichment.settings import Settings
 from enrichment.stores import StoreError
 
@@ -38,10 +40,11 @@ def score(report: Report, nears: Sequence[Near], settings: Settings, today: date
     allowed = _allowlisted(report, settings)
     found = [
         c.listed(report),
-        c.domaintools(report),
+        c.serves_listed(report, today, allowed=allowed),
+        c.domaintools(report, today),
         c.proximity(report, nears, today, allowed=allowed),
         c.look_alike(report, settings.brands, today),
-        c.dga(report),
+        c.dga(report, today),
         c.age(report, today),
     ]
     reasons = sorted((r for r in found if r), key=lambda r: -r.points)
@@ -56,8 +59,8 @@ def quick(indicator: Indicator, listed: bool, settings: Settings) -> int | None:
     machine-generated name; None when none of those says anything."""
     if listed:
         return c.LISTED
-    bare = Report(indicator, {}, {})
-    found = [c.look_alike(bare, settings.brands, date.today()), c.dga(bare)]
+    bare, today = Report(indicator, {}, {}), date.today()
+    found = [c.look_alike(bare, settings.brands, today), c.dga(bare, today)]
     points = [r.points for r in found if r]
     return max(points) if points else None
 
@@ -78,28 +81,45 @@ async def assess(report: Report, index: Index | None, settings: Settings) -> Ris
 
 
 async def evidence(report: Report, index: Index) -> list[Near]:
-    """Where this indicator touches listed ones in the index."""
-    facts, me = report.facts, report.indicator.value
-    shared = shared_as(facts.get("hosting_as_name") or facts.get("as_name"))
-    addresses = _addresses(report)
+    """Where this indicator touches listed ones in the index: its addresses (and their /24),
+    its first two name servers, its registrant's e-mail."""
+    me = lookup_target(report.indicator).value  # a URL's host is itself, not a neighbour
     nears = [
-        await _listed_ip(index, ip, shared)
-        for ip in addresses
-        if report.indicator.kind is Kind.DOMAIN
+        *await _address_nears(report, index, me),
+        *await _ns_nears(report, index, me),
+        await _registrant_near(report, index, me),
     ]
-    for ip in addresses:
+    return [n for n in nears if n is not None]
+
+
+async def _address_nears(report: Report, index: Index, me: str) -> list[Near | None]:
+    facts = report.facts
+    shared = shared_as(facts.get("hosting_as_name") or facts.get("as_name"))
+    resolved = report.indicator.kind not in (Kind.IPV4, Kind.IPV6)
+    nears: list[Near | None] = []
+    for ip in _addresses(report):
+        if resolved:  # an address's own listing is `listed`, not proximity
+            nears.append(await _listed_ip(index, ip, shared))
         relation = Relation.AAAA if ":" in ip else Relation.A
         nears.append(await _around(index, relation, ip, "ip", me, shared))
         nears.append(await _netblock(index, ip, me, shared))
-    for host in (facts.get("name_servers") or [])[:2]:
-        busy = await index.count(Relation.NS, host)
-        nears.append(await _around(index, Relation.NS, host, "ns", me, shared_ns(host, busy)))
-    email = facts.get("registrant_email")
-    if isinstance(email, str) and not facts.get("redacted"):
-        nears.append(
-            await _around(index, Relation.REGISTRANT_EMAIL, email, "registrant", me, False)
-        )
-    return [n for n in nears if n is not None]
+    return nears
+
+
+async def _ns_nears(report: Report, index: Index, me: str) -> list[Near | None]:
+    nears: list[Near | None] = []
+    for host in (report.facts.get("name_servers") or [])[:2]:
+        busy = shared_ns(host, await index.count(Relation.NS, host))
+        nears.append(await _around(index, Relation.NS, host, "ns", me, busy))
+    return nears
+
+
+async def _registrant_near(report: Report, index: Index, me: str) -> Near | None:
+    email = report.facts.get("registrant_email")
+    if not isinstance(email, str) or report.facts.get("redacted") or is_placeholder(email):
+        return None  # withheld, or a privacy service's relay address: no link to anyone
+    busy = shared_registrant(await index.count(Relation.REGISTRANT_EMAIL, email))
+    return await _around(index, Relation.REGISTRANT_EMAIL, email, "registrant", me, busy)
 
 
 def _addresses(report: Report) -> list[str]:
@@ -111,26 +131,38 @@ def _addresses(report: Report) -> list[str]:
 
 async def _listed_ip(index: Index, ip: str, shared: bool) -> Near | None:
     found = await index.listings([ip])
-    return Near("listed_ip", ip, 1, 1, found[0].feed, shared) if found else None
+    if not found:
+        return None
+    return Near("listed_ip", ip, 1, 1, None, shared, _day(found[0].first_seen))
 
 
 async def _around(
     index: Index, relation: Relation, via: str, how: str, me: str, shared: bool
 ) -> Near:
-    rows = await index.reverse(relation, via, limit=NEIGHBOURS)
-    others = sorted({r.subject for r in rows if r.subject != me})
-    return await _judged(index, how, via, others, shared)
+    rows = [r for r in await index.reverse(relation, via, limit=NEIGHBOURS) if r.subject != me]
+    others = sorted({r.subject for r in rows})
+    return await _judged(index, (how, via, shared), others, rows)
 
 
 async def _netblock(index: Index, ip: str, me: str, shared: bool) -> Near:
-    rows = await index.neighbours(ip, limit=NEIGHBOURS)
-    others = sorted({r.subject for r in rows if r.subject != me} | {r.object for r in rows})
-    return await _judged(index, "netblock", ip, others, shared)
+    rows = [r for r in await index.neighbours(ip, limit=NEIGHBOURS) if r.subject != me]
+    others = sorted({r.subject for r in rows} | {r.object for r in rows})
+    return await _judged(index, ("netblock", ip, shared), others, rows)
 
 
-async def _judged(index: Index, how: str, via: str, others: list[str], shared: bool) -> Near:
+async def _judged(
+    index: Index, link: tuple[str, str, bool], others: list[str], rows: list[Observation]
+) -> Near:
+    """How many of `others` (met through `rows`) a feed lists; fresh as the latest row."""
+    how, via, shared = link
     listed = sorted({x.value for x in await index.listings(others)}) if others else []
-    return Near(how, via, len(listed), len(others), listed[0] if listed else None, shared)
+    latest = max((r.last_seen for r in rows), default=None)
+    example = listed[0] if listed else None
+    return Near(how, via, len(listed), len(others), example, shared, _day(latest))
+
+
+def _day(when: float | None) -> str | None:
+    return datetime.fromtimestamp(when, UTC).date().isoformat() if when else None
 
 
 __all__ = ["BASELINE", "Near", "Reason", "assess", "evidence", "quick", "score"]

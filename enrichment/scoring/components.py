@@ -13,8 +13,9 @@ from datetime import date
 from typing import Any
 
 from enrichment.dga import score_domain, thresholds
-from enrichment.indicators import defang
+from enrichment.indicators import defang, lookup_target, parse_indicator
 from enrichment.model import Kind, Reason, Report
+from enrichment.scoring.infrastructure import shared_as
 from enrichment.scoring.lookalike import lookalike
 
 FEED_NAMES = {
@@ -37,6 +38,7 @@ class Near:
     seen: int
     example: str | None = None  # one of the listed ones, for the detail
     shared: bool = False  # well-known shared infrastructure (a CDN, a big DNS provider)
+    fresh: str | None = None  # when the index last saw the link (an ISO date), when known
 
 
 # how -> (points for one listed neighbour, points per more, ceiling)
@@ -48,8 +50,14 @@ PROXIMITY = {
     "netblock": (70, 3, 85),
 }
 LISTED = 100
+SERVES_LISTED = 80  # a feed lists a URL on this host: likely malicious, or compromised
 OLD_DAYS = 5 * 365  # a domain this old is not judged by its neighbours alone
 DAMPED = 40  # the most proximity gives a very old, allowlisted or shared-infrastructure one
+YOUNG_DAYS, NEWBORN_DAYS = 30, 7  # registered this recently: `age` (stronger when newborn)
+AGE_POINTS = {"newborn": 60, "young": 45}
+DGA_POINTS = {"strong": 80, "likely": 60}  # above the model's 0.1% / 1% false-positive cuts
+LOOKALIKE_POINTS = {"fresh": 90, "any": 75}  # fresh: registered in the last YOUNG_DAYS
+_VIA = {"ip": "shares IP", "ns": "shares name server", "registrant": "shares registrant"}
 
 
 def _days_old(facts: Mapping[str, Any], today: date) -> int | None:
@@ -59,96 +67,144 @@ def _days_old(facts: Mapping[str, Any], today: date) -> int | None:
         return None
 
 
+def _shown(value: str) -> str:
+    """An outside value as a reason's detail shows it: defanged when it is an indicator."""
+    found = parse_indicator(value)
+    return found.defanged if found is not None and found.value == value else value
+
+
+def judged_name(report: Report) -> str | None:
+    """The domain whose name is judged (machine-generated? a lookalike?): the indicator, a
+    URL's host or an e-mail's domain; None when that is not a domain."""
+    target = lookup_target(report.indicator)
+    return target.value if target.kind is Kind.DOMAIN else None
+
+
 def listed(report: Report) -> Reason | None:
+    """A feed lists the indicator, a URL's host, an e-mail's domain, or the registrable
+    domain above it (the `feeds` source matches all of these)."""
     entries = [e for e in report.facts.get("listed_by") or [] if isinstance(e, dict)]
     if not entries:
         return None
     first = entries[0]
     feeds = sorted({FEED_NAMES.get(str(e.get("feed")), str(e.get("feed"))) for e in entries})
     threat = f" ({first['threat']})" if first.get("threat") else ""
-    detail = f"listed by {', '.join(feeds)}{threat}"
+    value = str(first.get("value") or "")
+    whose = f"{_shown(value)} " if value and value != report.indicator.value else ""
+    detail = f"{whose}listed by {', '.join(feeds)}{threat}"
     return Reason(
         "listed", LISTED, detail, source=str(first.get("feed")), fresh=first.get("first_seen")
     )
 
 
+def serves_listed(report: Report, today: date, *, allowed: bool) -> Reason | None:
+    """A feed lists a URL this host serves. Not a listing of the host: damped like proximity
+    for a very old or allowlisted host, or one on shared infrastructure (one bad file on a
+    cloud drive or a CDN says little of everything else it serves)."""
+    entries = [e for e in report.facts.get("listed_urls") or [] if isinstance(e, dict)]
+    if not entries:
+        return None
+    first = entries[0]
+    damped = allowed or _old(report, today) or _on_shared_hosting(report)
+    points = min(SERVES_LISTED, DAMPED) if damped else SERVES_LISTED
+    source = str(first.get("feed"))
+    return Reason("serves_listed", points, _served_detail(entries), source, first.get("first_seen"))
+
+
+def _served_detail(entries: list[dict[str, Any]]) -> str:
+    first = entries[0]
+    feed = FEED_NAMES.get(str(first.get("feed")), str(first.get("feed")))
+    threat = f" ({first['threat']})" if first.get("threat") else ""
+    more = f" and {len(entries) - 1} more" if len(entries) > 1 else ""
+    return f"serves {_shown(str(first.get('value') or ''))}{more}, listed by {feed}{threat}"
+
+
+def _old(report: Report, today: date) -> bool:
+    age = _days_old(report.facts, today)
+    return age is not None and age > OLD_DAYS
+
+
+def _on_shared_hosting(report: Report) -> bool:
+    return shared_as(report.facts.get("hosting_as_name") or report.facts.get("as_name"))
+
+
 def _near_detail(near: Near) -> str:
-    via = (
-        defang(Kind.IPV6 if ":" in near.via else Kind.IPV4, near.via)
-        if near.how in ("ip", "listed_ip", "netblock")
-        else near.via
-    )
+    via = _shown(near.via)
     if near.how == "listed_ip":
         return f"resolves to {via}, which a feed lists"
-    what = {"ip": "shares IP", "ns": "shares name server", "registrant": "shares registrant"}
-    lead = what.get(near.how, "sits in the netblock of")
+    lead = _VIA.get(near.how, "sits in the netblock of")
+    noun = "indicator" if near.how == "netblock" else "domain"
     plural = "s" if near.listed != 1 else ""
-    return f"{lead} {via} with {near.listed} listed indicator{plural}"
+    example = f", e.g. {_shown(near.example)}" if near.example else ""
+    return f"{lead} {via} with {near.listed} listed {noun}{plural}{example}"
 
 
-def _near_points(near: Near) -> int:
+def _near_points(near: Near, damped: bool) -> int:
     first, more, ceiling = PROXIMITY[near.how]
-    return min(ceiling, first + more * max(0, near.listed - 1))
+    points = min(ceiling, first + more * max(0, near.listed - 1))
+    return min(points, DAMPED) if damped or near.shared else points
 
 
 def proximity(
     report: Report, nears: Sequence[Near], today: date, *, allowed: bool
 ) -> Reason | None:
-    """The closest listed neighbourhood; damped for very old, allowlisted, or shared
-    infrastructure (they are not judged by their neighbours alone)."""
+    """The closest listed neighbourhood, each damped first: shared infrastructure (a CDN's
+    IP, a big DNS provider) by itself, and everything for a very old or allowlisted one
+    (they are not judged by their neighbours alone)."""
     useful = [n for n in nears if n.listed]
     if not useful:
         return None
-    best = max(useful, key=_near_points)
-    points = _near_points(best)
     age = _days_old(report.facts, today)
-    if allowed or best.shared or (age is not None and age > OLD_DAYS):
-        points = min(points, DAMPED)
-    return Reason("proximity", points, _near_detail(best), source="index")
+    damped = allowed or (age is not None and age > OLD_DAYS)
+    best = max(useful, key=lambda n: _near_points(n, damped))
+    points = _near_points(best, damped)
+    return Reason("proximity", points, _near_detail(best), source="index", fresh=best.fresh)
 
 
-def dga(report: Report) -> Reason | None:
-    if report.indicator.kind is not Kind.DOMAIN:
-        return None
-    value = score_domain(report.indicator.value)
+def dga(report: Report, today: date) -> Reason | None:
+    name = judged_name(report)
+    value = score_domain(name) if name else None
     cuts = thresholds()
     if value is None or value < cuts["fpr_1pct"]:
         return None
     strong = value >= cuts["fpr_0.1pct"]
     detail = f"the name looks machine-generated (DGA score {value:.3f})"
-    return Reason("dga", 80 if strong else 60, detail, source="dga")
+    points = DGA_POINTS["strong" if strong else "likely"]
+    return Reason("dga", points, detail, source="dga", fresh=today.isoformat())
 
 
 def age(report: Report, today: date) -> Reason | None:
     days = _days_old(report.facts, today)
-    if days is None or not 0 <= days <= 30:
+    if days is None or not 0 <= days <= YOUNG_DAYS:
         return None
-    points = 60 if days < 7 else 45
+    points = AGE_POINTS["newborn" if days < NEWBORN_DAYS else "young"]
     return Reason(
         "age",
         points,
         f"registered {days} days ago",
         source="registration",
-        fresh=report.facts.get("created"),
+        fresh=str(report.facts.get("created"))[:10],
     )
 
 
 def look_alike(report: Report, brands: Sequence[str], today: date) -> Reason | None:
-    if report.indicator.kind is not Kind.DOMAIN or not brands:
-        return None
-    found = lookalike(report.indicator.value, brands)
+    name = judged_name(report)
+    found = lookalike(name, brands) if name and brands else None
     if found is None:
         return None
     days = _days_old(report.facts, today)
-    points = 90 if days is not None and days <= 30 else 75
+    fresh = days is not None and 0 <= days <= YOUNG_DAYS
+    points = LOOKALIKE_POINTS["fresh" if fresh else "any"]
     detail = f"{found.kind} lookalike of {defang(Kind.DOMAIN, found.brand)}"
-    return Reason("lookalike", points, detail, source="brands")
+    return Reason("lookalike", points, detail, source="brands", fresh=today.isoformat())
 
 
-def domaintools(report: Report) -> Reason | None:
+def domaintools(report: Report, today: date) -> Reason | None:
     value = report.facts.get("dt_risk_score")
     if not isinstance(value, int) or isinstance(value, bool):
         return None
-    return Reason(
-        "domaintools", max(0, min(100, value)), f"DomainTools risk {value}", source="domaintools"
-    )
+    points = max(0, min(100, value))
+    parts = [p for p in report.facts.get("dt_risk_components") or [] if isinstance(p, dict)]
+    top = f" (mostly {parts[0]['name']})" if parts and parts[0].get("name") else ""
+    detail = f"DomainTools risk {points}{top}"
+    return Reason("domaintools", points, detail, source="domaintools", fresh=today.isoformat())

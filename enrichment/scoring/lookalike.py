@@ -17,7 +17,6 @@ match nothing but exactly (every 3-letter label is one edit from thousands of ot
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -37,8 +36,15 @@ _FOLD = str.maketrans(
         "ö": "o", "ü": "u", "ú": "u", "í": "i", "ç": "c",
     }
 )  # fmt: skip
+# Words phishing kits glue to a brand without a hyphen (`securepaypal`, `paypallogin`).
+_ADDED_WORDS = (
+    "login", "logon", "signin", "secure", "security", "account", "accounts", "verify",
+    "verification", "update", "support", "help", "service", "services", "online", "my",
+    "web", "mail", "auth", "billing", "wallet", "pay", "payment", "app", "id", "portal",
+    "customer", "team", "official", "bank", "alert", "confirm", "unlock", "access",
+)  # fmt: skip
+_BEFORE = tuple(w[::-1] for w in _ADDED_WORDS)  # read backwards from the brand
 _PAIRS = (("rn", "m"), ("vv", "w"), ("cl", "d"), ("nn", "m"), ("ii", "u"))
-_WORDS = re.compile(r"[a-z0-9]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +78,12 @@ def one_edit(a: str, b: str) -> bool:
     i = next((k for k in range(len(a)) if a[k] != b[k]), len(a))
     if len(a) < len(b):
         return a[i:] == b[i + 1 :]
-    swapped = i + 1 < len(a) and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2 :] == b[i + 2 :]
-    return swapped or a[i + 1 :] == b[i + 1 :]
+    return a[i + 1 :] == b[i + 1 :] or _swapped_at(a, b, i)
+
+
+def _swapped_at(a: str, b: str, i: int) -> bool:
+    """`a` is `b` with the letters at i and i+1 swapped (same length)."""
+    return a[i : i + 2] == b[i : i + 2][::-1] and a[i + 2 :] == b[i + 2 :]
 
 
 def _label_and_suffix(domain: str) -> tuple[str, str]:
@@ -85,19 +95,37 @@ def _label_and_suffix(domain: str) -> tuple[str, str]:
 def _kind(candidate: str, brand: str) -> str | None:
     label, suffix = _label_and_suffix(candidate)
     mine, my_suffix = _label_and_suffix(brand)
-    if len(mine) < MIN_LABEL:
-        return "tld swap" if label == mine and suffix != my_suffix else None
-    shown = _unicode(label)
-    if shown != mine and skeleton(shown) == skeleton(mine):
-        return "homoglyph"
     if label == mine:
         return "tld swap" if suffix != my_suffix else None
+    if len(mine) < MIN_LABEL:
+        return None  # a short brand matches nothing but itself
+    return _spelled_like(label, mine)
+
+
+def _spelled_like(label: str, mine: str) -> str | None:
+    """How `label` (not the brand's own) imitates the brand's label `mine`, if it does."""
+    shown = _unicode(label)
+    if skeleton(shown) == skeleton(mine):
+        return "homoglyph"
     if one_edit(label, mine):
         return "typo"
-    words = _WORDS.findall(label)
-    if mine in label and (mine in words or len(label) > len(mine)):
+    if mine in label and _words_around(label, mine):
         return "added word"
     return None
+
+
+def _words_around(label: str, mine: str) -> bool:
+    """The brand stands as a word of `label`: set off by hyphens or digits, or joined to
+    words phishing kits add (`securepaypal`), not buried in another word (`purchase` holds
+    `chase`)."""
+    head, _, tail = label.partition(mine)
+    return _set_off(head[::-1], _BEFORE) and _set_off(tail, _ADDED_WORDS)
+
+
+def _set_off(rest: str, words: tuple[str, ...]) -> bool:
+    """`rest` (read away from the brand) is empty, starts with a hyphen or digit, or starts
+    with one of the words phishing kits add."""
+    return not rest or not rest[0].isalpha() or rest.startswith(words)
 
 
 def _in_front(candidate: str, brand: str) -> bool:

@@ -60,6 +60,9 @@ class Source(ABC):
     name: ClassVar[str]
     kinds: ClassVar[frozenset[Kind]]
     ttl: ClassVar[float] = 3600.0  # seconds a good answer is cached
+    # False: asked afresh for every card (a local lookup that changes as the team works:
+    # a cached "not seen before" would hide the sighting a minute ago).
+    cached: ClassVar[bool] = True
     timeout: ClassVar[float] = 5.0
     auto: ClassVar[bool] = True  # False: only when asked (a button or `PIVOT_SOURCES`)
     third_party: ClassVar[bool] = True  # False: may be asked about internal indicators

@@ -4,7 +4,8 @@ OpenPhish, Spamhaus DROP. Nothing is sent anywhere.
 
 Kinds: every kind a feed lists. A URL is matched as written and by its host; an e-mail
 address by its domain; a name by itself and its registrable domain; an address by itself and
-the DROP networks holding it. No keys.
+the DROP networks holding it (all `listed_by`). The URLs a feed lists on a host are
+`listed_urls`: evidence about the host, not a listing of it. No keys.
 """
 
 from __future__ import annotations
@@ -47,27 +48,41 @@ def _fact(listing: Listing) -> dict[str, Any]:
     return fact
 
 
+def _facts(listings: list[Listing]) -> list[dict[str, Any]]:
+    unique = {(x.feed, x.value): _fact(x) for x in listings}.values()
+    return sorted(unique, key=lambda f: (f["feed"], f["value"]))[:MAX_SHOWN]
+
+
+def _split(found: list[Listing], values: list[str]) -> dict[str, Any]:
+    """`listed_by` (the indicator itself) and `listed_urls`. A URL listed on this host is not
+    a listing of the host: a feed that lists one file on a shared host (a cloud drive, a CDN)
+    says nothing of everything else it serves."""
+    served = [x for x in found if x.kind == Kind.URL.value and x.value not in values]
+    facts = {"listed_by": _facts([x for x in found if x not in served])}
+    facts["listed_urls"] = _facts(served)
+    return {k: v for k, v in facts.items() if v}
+
+
 class FeedsSource(Source):
     name = "feeds"
     kinds = frozenset(Kind)
-    ttl = 300.0  # listings change with every refresh
+    ttl = 300.0  # unused: never cached
     timeout = 3.0
     third_party = False  # matched here, in the team's own index
+    cached = False  # local and cheap; listings change with every refresh
 
     async def lookup(self, indicator: Indicator) -> Finding:
         if self.ctx.index is None:
             raise NotConfigured("the pivot index is not open")
+        values = _values(indicator)
         try:
-            found = await self.ctx.index.listings(_values(indicator))
+            found = await self.ctx.index.listings(values)
         except StoreError as exc:
             raise Unavailable(f"pivot index: {exc}") from exc
         if not found:
             sizes = await self._sizes()
             return Finding({}, detail=f"not listed ({sizes})" if sizes else "no feed loaded yet")
-        listed = sorted(
-            {(x.feed, x.value): _fact(x) for x in found}.values(), key=lambda f: f["feed"]
-        )
-        return Finding({"listed_by": listed[:MAX_SHOWN]})
+        return Finding(_split(found, values))
 
     async def _sizes(self) -> str:
         assert self.ctx.index is not None

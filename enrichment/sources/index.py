@@ -51,9 +51,10 @@ def _sightings(found: Sightings) -> dict[str, Any] | None:
 class IndexSource(Source):
     name = "index"
     kinds = frozenset(Kind)
-    ttl = 60.0  # the index changes with every card: keep this fresh
+    ttl = 60.0  # unused: never cached
     timeout = 3.0
     third_party = False
+    cached = False  # the index changes with every card: asked afresh
 
     async def lookup(self, indicator: Indicator) -> Finding:
         index = self._index()
