@@ -229,7 +229,7 @@ async def _refresh_feeds(settings: Any) -> list[Any]:
     from enrichment.feeds import Refresher
     from enrichment.service import Service
 
-    state = open_state(settings.data_dir)  # where conditional-request validators are kept
+    state = open_state(settings)  # due claims and validators: in Redis when set, shared
     try:
         async with Service(settings) as service:
             if service.index is None:
