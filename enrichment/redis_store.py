@@ -61,7 +61,7 @@ class RedisStore:
                 probe.ping()
         except (redis.RedisError, OSError, ValueError) as exc:
             raise self._error("(PIVOT_REDIS_URL) cannot be reached", exc) from None
-        self._redis = redis.asyncio.Redis(connection_pool=_pool(url, timeout))
+        self._redis = redis.asyncio.Redis.from_pool(_pool(url, timeout))  # aclose closes it
         self._release = self._redis.register_script(_RELEASE)
 
     def _error(self, what: str, exc: BaseException) -> StoreUnreachable:
