@@ -18,7 +18,7 @@ from typing import Any
 from enrichment.errors import ConfigError, InvalidInput, SourceError
 from enrichment.indicators import extract_indicators, parse_indicator
 from enrichment.model import Indicator
-from enrichment.stores import StoreError
+from enrichment.stores import StoreError, StoreUnreachable
 
 USAGE_ERROR = 2
 MAX_INPUT = 64 * 1024 * 1024  # bytes read from stdin at most
@@ -62,6 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _COMMANDS.get(args.command or "", _default)(args)
     except (ConfigError, InvalidInput) as exc:
+        print(f"pivot: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    except StoreUnreachable as exc:  # names the server (PIVOT_REDIS_URL), without a password
         print(f"pivot: {exc}", file=sys.stderr)
         return USAGE_ERROR
     except StoreError as exc:
@@ -226,7 +229,7 @@ async def _refresh_feeds(settings: Any) -> list[Any]:
     from enrichment.feeds import Refresher
     from enrichment.service import Service
 
-    state = open_state(settings.data_dir)  # where conditional-request validators are kept
+    state = open_state(settings)  # due claims and validators: in Redis when set, shared
     try:
         async with Service(settings) as service:
             if service.index is None:

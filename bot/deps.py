@@ -4,6 +4,7 @@ and the background tasks that do the slow work after Slack has its acknowledgeme
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -12,9 +13,12 @@ from bot.buttons import ButtonStore, CardKeys, Place
 from bot.render.cards import Message
 from bot.response_urls import ResponseUrls
 from bot.settings import SlackSettings
-from bot.state import NAMESPACE, Store
+from bot.state import NAMESPACE, Store, StoreError
 from enrichment.index.model import Sighting
 from enrichment.model import Indicator, PivotItem, PivotPage, Report
+from enrichment.stores import Outage
+
+log = logging.getLogger("bot.state")
 
 ErrorHook = Callable[[Exception], Awaitable[None]]
 
@@ -101,6 +105,11 @@ class Deps:
     response_urls: ResponseUrls
     allowlist: tuple[str, ...] = ()  # domains never enriched automatically (PIVOT_ALLOWLIST)
     tasks: Tasks = field(default_factory=Tasks)
+    outage: Outage = field(
+        default_factory=lambda: Outage(
+            log, "Slack state store", "events are not answered until it is back"
+        )
+    )
 
     @classmethod
     def build(
@@ -114,8 +123,21 @@ class Deps:
         return cls(settings, service, state, buttons, urls, allowlist)
 
     async def once(self, key: str, ttl: float) -> bool:
-        """True the first time `key` is seen within `ttl` seconds, across processes."""
-        return await self.state.add(f"{NAMESPACE}once:{key}", 1, ttl)
+        """True the first time `key` is seen within `ttl` seconds, across processes.
+
+        False when the claim cannot be made (the state store failed; said once per outage).
+        Acting without a claim would answer twice: Slack retries an event it got no 200 for
+        and another replica may be answering it, and once the store is back its retries
+        would be claimed and answered again. A claim not made loses an answer, never doubles
+        one; the analyst can ask again with /pivot.
+        """
+        try:
+            first = await self.state.add(f"{NAMESPACE}once:{key}", 1, ttl)
+        except StoreError as exc:
+            self.outage.failed(exc)
+            return False
+        self.outage.ok()
+        return first
 
     async def card(
         self,

@@ -34,7 +34,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.app import Bot
-from bot.state import NAMESPACE
+from bot.state import NAMESPACE, StoreError
 
 log = logging.getLogger("bot.intake")
 
@@ -140,7 +140,13 @@ class Intake:
         if doc.get("type") == "event_callback":
             return False
         key = f"{NAMESPACE}request:{headers.get('x-slack-signature')}"
-        return not await self.bot.deps.state.add(key, 1, REPLAY_TTL)
+        try:
+            return not await self.bot.deps.state.add(key, 1, REPLAY_TTL)
+        except StoreError:
+            # Cannot tell: let it through. Commands and clicks are not retried by Slack, and
+            # what they do needs the same store (button keys, clicks' claims), which fails
+            # there with the ephemeral error the user should see, not silence.
+            return False
 
     @staticmethod
     async def _failed(error: Exception) -> None:

@@ -81,7 +81,7 @@ async def serve(slack: SlackSettings, settings: Settings, host: str, port: int) 
     """Serve until SIGINT or SIGTERM, then give started pivots a moment to finish."""
     stop = asyncio.Event()
     _stop_on_signals(stop)
-    state = open_state(settings.data_dir)
+    state = open_state(settings)
     async with aiohttp.ClientSession() as session, Service(settings) as service:
         client = make_client(slack, session=session)
         bot = build_app(

@@ -17,7 +17,7 @@ from dataclasses import replace
 import httpx
 
 from enrichment import pivots
-from enrichment.cache import Cache
+from enrichment.cache import Cache, open_store
 from enrichment.errors import InvalidInput
 from enrichment.http import make_client
 from enrichment.index.model import Index, Observation, Sighting
@@ -51,7 +51,7 @@ class Service:
         self.settings = settings
         self._own_http = http is None
         self.http = http or make_client()
-        self.cache = cache or Cache(settings.data_dir / "cache" if settings.cache_enabled else None)
+        self.cache = cache or _open_cache(settings)
         self.index = index if index is not None else _open_index(settings)
         self._registry = tuple(registry)
         self._unavailable = unavailable(self._registry, settings)
@@ -193,6 +193,15 @@ def _first_address(dns: SourceResult | None) -> Indicator | None:
         if values:
             return Indicator(kind, values[0], defang(kind, values[0]))
     return None
+
+
+def _open_cache(settings: Settings) -> Cache:
+    """Redis when PIVOT_REDIS_URL is set, else diskcache under the data directory; a lookup
+    in flight holds its lock across replicas no longer than the deadline cuts it."""
+    if not settings.cache_enabled:
+        return Cache(None)
+    store = open_store(settings.data_dir / "cache", settings.redis_url)
+    return Cache(store, lock_ttl=settings.deadline + 1)
 
 
 def _open_index(settings: Settings) -> Index | None:

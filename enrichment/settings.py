@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from enrichment.addresses import IpNetwork, parse_network
 from enrichment.errors import ConfigError
@@ -21,12 +22,15 @@ Env = Mapping[str, str]
 
 FEEDS = ("URLHAUS", "THREATFOX", "FEODO", "OPENPHISH", "SPAMHAUS_DROP")
 # Names DESIGN.md reserves for what is still to come: known, so not typos, but not read yet.
-RESERVED = frozenset({"PIVOT_REDIS_URL", "PIVOT_DATABASE_URL"})
+RESERVED = frozenset({"PIVOT_DATABASE_URL"})
 FEED_URLS = frozenset(f"PIVOT_FEED_{name}_URL" for name in FEEDS)
 # URL variables that are not a source's base URL (`PIVOT_<SOURCE>_URL`).
 OTHER_URLS = (
-    RESERVED | FEED_URLS | {"PIVOT_SLACK_API_URL", "PIVOT_RDAP_URL", "PIVOT_RDAP_BOOTSTRAP_URL"}
+    RESERVED
+    | FEED_URLS
+    | {"PIVOT_SLACK_API_URL", "PIVOT_RDAP_URL", "PIVOT_RDAP_BOOTSTRAP_URL", "PIVOT_REDIS_URL"}
 )
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 MAX_DEADLINE = 600.0
 
 
@@ -61,6 +65,37 @@ def read(env: Env, name: str, parse: Callable[[str], T], accepts: str) -> T | No
         return parse(raw)
     except ValueError:
         raise ConfigError(f"{name} must be {accepts}, not {raw[:80]!r}") from None
+
+
+def redacted_url(url: str) -> str:
+    """`url` with its password (if any) replaced by `***`: safe to log or show."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        host = parts.netloc.rpartition("@")[2]
+        return parts._replace(netloc=f"{parts.username or ''}:***@{host}").geturl()
+    except ValueError:
+        return "(a malformed URL)"
+
+
+def _redis_url(env: Env) -> str | None:
+    """PIVOT_REDIS_URL, checked to be something redis-py connects with. Not through `read`:
+    its error quotes the value, and this one may hold a password."""
+    raw = env.get("PIVOT_REDIS_URL", "").strip()
+    if not raw:
+        return None
+    try:
+        parts = urlsplit(raw)
+        _ = parts.port  # ValueError when not a number in range
+        if parts.scheme in REDIS_SCHEMES and (parts.hostname or parts.path):
+            return raw
+    except ValueError:
+        pass
+    raise ConfigError(
+        "PIVOT_REDIS_URL must be a redis://, rediss:// or unix:// URL, "
+        f"not {redacted_url(raw)[:80]!r}"
+    )
 
 
 def _deadline(text: str) -> float:
@@ -141,6 +176,7 @@ class Settings:
     allowlist: tuple[str, ...] = ()  # domains (and subdomains) never auto-enriched nor damned
     brands: tuple[str, ...] = ()  # domains the team protects: lookalikes of them score high
     cache_enabled: bool = True
+    redis_url: str | None = field(default=None, repr=False)  # may carry a password
 
     @classmethod
     def from_env(cls, env: Env | None = None) -> Settings:
@@ -170,6 +206,7 @@ class Settings:
             "domaintools_api_key": read(env, "DOMAINTOOLS_API_KEY", str, "an API key"),
             "mnemonic_api_key": read(env, "MNEMONIC_API_KEY", str, "an API key"),
             "brands": read(env, "PIVOT_BRANDS", _names, "domains"),
+            "redis_url": _redis_url(env),
         }
         return cls(**{k: v for k, v in found.items() if v is not None})
 

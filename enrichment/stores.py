@@ -3,8 +3,8 @@
 `Store` is the small interface both the enrichment cache and the bot's Slack state use:
 `get`, `set` and an atomic `add` (store only when absent), each with a TTL. `DiskStore` keeps
 it in diskcache (SQLite) under the data directory, with every call in a worker thread so a
-busy disk never stalls the event loop; `MemoryStore` keeps it in this process. A Redis store
-can stand in for either.
+busy disk never stalls the event loop; `MemoryStore` keeps it in this process;
+`enrichment.redis_store.RedisStore` keeps it in Redis, shared by every replica.
 
 Values are JSON, never pickle: diskcache's default disk unpickles what it reads, so whoever
 can write the data directory (a shared volume) could make the bot run code. `JsonDisk` writes
@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import sqlite3
 import time
 from pathlib import Path
@@ -33,6 +34,10 @@ class StoreError(PivotError):
     """The store could not be used (disk, lock or connection); the message is safe to log."""
 
 
+class StoreUnreachable(StoreError):
+    """A store's server (Redis) did not answer; the message names it, never its password."""
+
+
 class UnsafeEntry(ValueError):
     """An entry this code did not write (pickled, binary, or not JSON): never decoded."""
 
@@ -43,6 +48,34 @@ class Store(Protocol):
     async def add(self, key: str, value: Any, ttl: float) -> bool: ...
     async def delete(self, key: str) -> None: ...
     async def aclose(self) -> None: ...
+
+
+class SharedStore(Store, Protocol):
+    """A store other processes see too (Redis): the cache also takes its locks there.
+    `release(key, value)` deletes `key` only while it still holds `value`, atomically."""
+
+    shared: bool
+
+    async def release(self, key: str, value: Any) -> None: ...
+
+
+class Outage:
+    """Says once that `what` is unavailable, and once that it is back: a store that is down
+    fails every call, and one line per call would bury everything else in the log."""
+
+    def __init__(self, log: logging.Logger, what: str, meaning: str) -> None:
+        self.log, self.what, self.meaning = log, what, meaning
+        self.down = False
+
+    def failed(self, exc: BaseException) -> None:
+        if not self.down:
+            self.down = True
+            self.log.warning("%s unavailable (%s); %s", self.what, exc, self.meaning)
+
+    def ok(self) -> None:
+        if self.down:
+            self.down = False
+            self.log.warning("%s available again", self.what)
 
 
 class JsonDisk(diskcache.Disk):  # type: ignore[misc]

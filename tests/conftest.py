@@ -1,5 +1,6 @@
 """Fixtures every test module may use. Loopback servers live in tests/servers/; their
-fixtures (`dns_server`, `dns_context`, `http_server`, `whois_server`) come in as plugins."""
+fixtures (`dns_server`, `dns_context`, `http_server`, `whois_server`, and `redis_url` with
+its friends) come in as plugins."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from enrichment.settings import Settings
 pytest_plugins = [
     "tests.servers.dns_server",
     "tests.servers.http_server",
+    "tests.servers.redis_server",
     "tests.servers.whois_server",
 ]
 

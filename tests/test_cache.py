@@ -14,7 +14,8 @@ import pytest
 
 from bot.state import open_state
 from enrichment.cache import VERSION, Cache
-from enrichment.stores import DiskStore, MemoryStore, StoreError, UnsafeEntry
+from enrichment.redis_store import RedisStore
+from enrichment.stores import DiskStore, MemoryStore, Store, StoreError, UnsafeEntry
 
 
 async def test_values_survive_a_restart(tmp_path: Path) -> None:
@@ -31,8 +32,19 @@ def test_keys_carry_the_version() -> None:
     assert Cache.key("source", "dns", "x") == f"v{VERSION}:source:dns:x"
 
 
-async def test_add_is_insert_if_absent_across_processes(tmp_path: Path) -> None:
-    one, two = DiskStore(tmp_path), DiskStore(tmp_path)  # two processes' views of one directory
+def _shared_stores(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> list[Store]:
+    """Two processes' views of one store: one directory, or one Redis (skipped without one)."""
+    if backend == "disk":
+        return [DiskStore(tmp_path), DiskStore(tmp_path)]
+    url, prefix = request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix")
+    return [RedisStore(url, prefix), RedisStore(url, prefix)]
+
+
+@pytest.mark.parametrize("backend", ["disk", "redis"])
+async def test_add_is_insert_if_absent_across_processes(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    one, two = _shared_stores(backend, tmp_path, request)
     assert await one.add("event:E1", 1, ttl=60) is True
     assert await two.add("event:E1", 1, ttl=60) is False
     assert await one.add("event:E1", 1, ttl=60) is False
@@ -40,13 +52,17 @@ async def test_add_is_insert_if_absent_across_processes(tmp_path: Path) -> None:
     await two.aclose()
 
 
-@pytest.mark.parametrize("store", [MemoryStore(), None])
-async def test_expired_values_are_gone(store: MemoryStore | None, tmp_path: Path) -> None:
-    target = store or DiskStore(tmp_path)
+@pytest.mark.parametrize("backend", ["memory", "disk", "redis"])
+async def test_expired_values_are_gone(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    stores = [MemoryStore()] if backend == "memory" else _shared_stores(backend, tmp_path, request)
+    target = stores[0]
     await target.set("k", 1, ttl=-1)
     assert await target.get("k") is None
     assert await target.add("k", 2, ttl=60) is True
-    await target.aclose()
+    for store in stores:
+        await store.aclose()
 
 
 class Planted:
