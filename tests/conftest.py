@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.servers.dns_server",
     "tests.servers.http_server",
     "tests.servers.whois_server",
+    "tests.index_backends",
 ]
 
 

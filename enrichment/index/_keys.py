@@ -44,6 +44,12 @@ def network_keys(value: str) -> tuple[str | None, str | None]:
     return _key(net.version, first), _key(net.version, last)
 
 
+def page(offset: int, limit: int) -> tuple[int, int]:
+    """(offset, limit) clamped at zero: SQLite reads a negative LIMIT as "no limit" and
+    PostgreSQL refuses one; both backends answer an empty page instead."""
+    return max(0, int(offset)), max(0, int(limit))
+
+
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
