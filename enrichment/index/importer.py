@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -28,11 +29,13 @@ from enrichment.index.model import Index, Observation, Relation
 from enrichment.index.observe import FACT_RELATIONS
 from enrichment.indicators import make_indicator
 from enrichment.model import Kind
+from enrichment.stores import StoreError
 from enrichment.text import one_line
 
 BATCH = 5_000
 PROBLEMS = 10  # bad rows reported by line; the rest only counted
 MAX_FIELD = 4_096  # longer cells are refused, not stored
+MAX_TIMES = 10**15  # a passive-DNS count past this is a typo; sums stay far from 2**63
 
 # relation -> (kinds its subject may be, kind of its object)
 _SUBJECTS = {
@@ -94,10 +97,10 @@ def _when(value: object, default: float) -> float:
     if value in (None, ""):
         return default
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
+        return _finite(float(value))
     text = str(value).strip()
     try:
-        return float(text)
+        return _finite(float(text))
     except ValueError:
         pass
     try:
@@ -107,13 +110,21 @@ def _when(value: object, default: float) -> float:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
+def _finite(seconds: float) -> float:
+    """Unix seconds that a database can hold and compare: "nan" and "inf" parse as floats,
+    and SQLite would store NaN as NULL."""
+    if not math.isfinite(seconds):
+        raise InvalidInput(f"{seconds} is not a time")
+    return seconds
+
+
 def _times(value: object) -> int:
     try:
         count = int(str(value).strip()) if value not in (None, "") else 1
     except ValueError:
         raise InvalidInput(f"times_seen {one_line(str(value), 20)!r} is not a number") from None
-    if count < 1:
-        raise InvalidInput("times_seen must be at least 1")
+    if not 1 <= count <= MAX_TIMES:
+        raise InvalidInput(f"times_seen must be from 1 to {MAX_TIMES}")
     return count
 
 
@@ -182,7 +193,7 @@ def observations_of(row: Mapping[str, Any], now: float) -> list[Observation]:
 
 def _rows(path: Path) -> Iterator[tuple[int, Mapping[str, Any] | None]]:
     """(line number, row) for every data row; row None when the line is not a JSON object."""
-    with path.open(encoding="utf-8", newline="") as handle:
+    with path.open(encoding="utf-8-sig", newline="") as handle:  # -sig: Excel's BOM
         first = handle.read(1)
         handle.seek(0)
         if first == "{" or path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
@@ -235,7 +246,8 @@ def _checked(path: Path, now: float) -> Iterator[tuple[int, list[Observation] | 
 
 async def import_file(index: Index, path: Path, *, now: float | None = None) -> ImportReport:
     """Check the whole file, then record its good rows. Raises UnreadableImport (nothing
-    recorded) when the file cannot be read or recognised."""
+    recorded) when the file cannot be read or recognised, StoreError (saying how much was
+    recorded) when the index fails part-way."""
     at = time.time() if now is None else now
     report = ImportReport()
     for _ in _checked(path, at):  # pass one: raises before anything is written
@@ -247,10 +259,18 @@ async def import_file(index: Index, path: Path, *, now: float | None = None) -> 
             continue
         batch += checked
         if len(batch) >= BATCH:
-            await index.record(batch)
-            report.imported += len(batch)
+            await _record(index, batch, report)
             batch = []
     if batch:
-        await index.record(batch)
-        report.imported += len(batch)
+        await _record(index, batch, report)
     return report
+
+
+async def _record(index: Index, batch: list[Observation], report: ImportReport) -> None:
+    try:
+        await index.record(batch)
+    except StoreError as exc:
+        raise StoreError(
+            f"{exc} (import stopped: {report.imported} observations were recorded before)"
+        ) from exc
+    report.imported += len(batch)
