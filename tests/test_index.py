@@ -5,6 +5,7 @@ neighbours, feed listings (exact and by CIDR), sightings, persistence and failur
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -396,3 +397,15 @@ def test_database_url_setting_is_checked_and_hidden() -> None:
         with pytest.raises(ConfigError, match="PIVOT_DATABASE_URL") as caught:
             Settings.from_env({"PIVOT_DATABASE_URL": bad})
         assert "Sup3rSecretPw" not in str(caught.value)
+
+
+async def test_a_cancelled_write_is_all_or_nothing_and_the_index_goes_on(index: Index) -> None:
+    rows = [obs(f"c{i:05}.example", "192.0.2.33") for i in range(30_000)]
+    task = asyncio.create_task(index.record(rows))
+    await asyncio.sleep(0.02)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert await index.count(R.A, "192.0.2.33") in (0, 30_000)
+    await index.record([obs("after.example", "192.0.2.34")])
+    assert await index.count(R.A, "192.0.2.34") == 1
