@@ -18,7 +18,7 @@ from psycopg.conninfo import make_conninfo
 from enrichment.errors import ConfigError
 from enrichment.index import open_index
 from enrichment.index.model import Index, Listing, Observation, Relation, Sighting
-from enrichment.index.postgres import PostgresIndex, redact
+from enrichment.index.postgres import ANALYZE_AFTER, PostgresIndex, redact
 from enrichment.index.sqlite import SqliteIndex
 from enrichment.settings import Settings
 from enrichment.stores import StoreError
@@ -409,3 +409,16 @@ async def test_a_cancelled_write_is_all_or_nothing_and_the_index_goes_on(index: 
     assert await index.count(R.A, "192.0.2.33") in (0, 30_000)
     await index.record([obs("after.example", "192.0.2.34")])
     assert await index.count(R.A, "192.0.2.34") == 1
+
+
+async def test_a_bulk_load_refreshes_the_planners_statistics(pg_database: str) -> None:
+    url = fresh_schema(pg_database)
+    index = PostgresIndex(url)
+    try:
+        rows = [obs(f"s{i:05}.example", f"192.0.2.{i % 250}") for i in range(ANALYZE_AFTER)]
+        await index.record(rows)
+    finally:
+        await index.aclose()
+    with psycopg.connect(url) as conn:
+        held = conn.execute("SELECT reltuples FROM pg_class WHERE relname = 'pivot_observations'")
+        assert held.fetchone() == (ANALYZE_AFTER,)  # -1 (never analysed) without the refresh

@@ -7,9 +7,9 @@ Two shapes are understood, by their column (or key) names, never by position:
 - Passive DNS in the Common Output Format (`rrname`, `rrtype`, `rdata`, `time_first`,
   `time_last`, `count`), as DNSDB, CIRCL and most passive-DNS exports write it.
 
-The file is read twice: once to check every row (a file that cannot be read, decoded or
-recognised imports nothing), then to record the good rows in batches. Bad rows are counted,
-the first few reported with their line numbers, and skipped.
+The file is read twice: once whole (a file that cannot be read, decoded or recognised
+anywhere imports nothing), then to check each row and record the good ones in batches. Bad
+rows are counted, the first few reported with their line numbers, and skipped.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import json
 import math
 import time
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -226,16 +227,11 @@ def _csv_rows(handle: Any) -> Iterator[tuple[int, Mapping[str, Any] | None]]:
         yield reader.line_num, None if None in row else clean
 
 
-def _checked(path: Path, now: float) -> Iterator[tuple[int, list[Observation] | str]]:
+@contextmanager
+def _readable(path: Path) -> Iterator[None]:
+    """What makes a whole file unreadable, as UnreadableImport."""
     try:
-        for number, row in _rows(path):
-            if row is None:
-                yield number, "not a JSON object or a CSV row of the header's width"
-                continue
-            try:
-                yield number, observations_of(row, now)
-            except InvalidInput as exc:
-                yield number, str(exc)
+        yield
     except UnicodeDecodeError as exc:
         raise UnreadableImport(f"{path.name} is not UTF-8 text ({exc.reason})") from None
     except csv.Error as exc:
@@ -244,14 +240,32 @@ def _checked(path: Path, now: float) -> Iterator[tuple[int, list[Observation] | 
         raise UnreadableImport(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
+def _count_rows(path: Path) -> int:
+    """Pass one: read the whole file as the import will (decoding, header, CSV quoting), so
+    that a file unreadable anywhere raises before anything is written."""
+    with _readable(path):
+        return sum(1 for _ in _rows(path))
+
+
+def _checked(path: Path, now: float) -> Iterator[tuple[int, list[Observation] | str]]:
+    with _readable(path):
+        for number, row in _rows(path):
+            if row is None:
+                yield number, "not a JSON object or a CSV row of the header's width"
+                continue
+            try:
+                yield number, observations_of(row, now)
+            except InvalidInput as exc:
+                yield number, str(exc)
+
+
 async def import_file(index: Index, path: Path, *, now: float | None = None) -> ImportReport:
     """Check the whole file, then record its good rows. Raises UnreadableImport (nothing
     recorded) when the file cannot be read or recognised, StoreError (saying how much was
     recorded) when the index fails part-way."""
     at = time.time() if now is None else now
     report = ImportReport()
-    for _ in _checked(path, at):  # pass one: raises before anything is written
-        report.rows += 1
+    report.rows = _count_rows(path)  # raises before anything is written
     batch: list[Observation] = []
     for number, checked in _checked(path, at):
         if isinstance(checked, str):
