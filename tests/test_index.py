@@ -420,5 +420,7 @@ async def test_a_bulk_load_refreshes_the_planners_statistics(pg_database: str) -
     finally:
         await index.aclose()
     with psycopg.connect(url) as conn:
-        held = conn.execute("SELECT reltuples FROM pg_class WHERE relname = 'pivot_observations'")
+        held = conn.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = 'pivot_observations'::regclass"
+        )
         assert held.fetchone() == (ANALYZE_AFTER,)  # -1 (never analysed) without the refresh
