@@ -20,6 +20,7 @@ from enrichment.index import open_index
 from enrichment.index.model import Index, Listing, Observation, Relation, Sighting
 from enrichment.index.postgres import ANALYZE_AFTER, PostgresIndex, redact
 from enrichment.index.sqlite import SqliteIndex
+from enrichment.service import Service
 from enrichment.settings import Settings
 from enrichment.stores import StoreError
 from tests.index_backends import Backend, fresh_schema
@@ -424,3 +425,22 @@ async def test_a_bulk_load_refreshes_the_planners_statistics(pg_database: str) -
             "SELECT reltuples FROM pg_class WHERE oid = 'pivot_observations'::regclass"
         )
         assert held.fetchone() == (ANALYZE_AFTER,)  # -1 (never analysed) without the refresh
+
+
+async def test_two_services_on_one_database_share_reverse_pivots(
+    pg_database: str, tmp_path: Path
+) -> None:
+    """Replicas: what one learns, the other's reverse-IP pivot answers from."""
+    url = fresh_schema(pg_database)
+    one = Service(Settings(data_dir=tmp_path / "one", database_url=url, sources=("index",)))
+    two = Service(Settings(data_dir=tmp_path / "two", database_url=url, sources=("index",)))
+    try:
+        assert isinstance(one.index, PostgresIndex) and isinstance(two.index, PostgresIndex)
+        names = [f"{n}.qpdar-like.pw" for n in ("aaa", "bbb", "ccc")]
+        await one.index.record([obs(n, "212.61.180.100") for n in names])
+        page = await two.pivot("reverse_ip", "212.61.180.100")
+        assert page.total == 3
+        assert sorted(item.indicator.value for item in page.items) == names
+    finally:
+        await one.aclose()
+        await two.aclose()
