@@ -106,8 +106,10 @@ _REVERSE = """SELECT subject, subject_kind, relation, object, object_kind, sourc
     ORDER BY last_seen DESC, subject LIMIT %s OFFSET %s"""
 # A bulk load leaves the planner's statistics describing an empty table until autovacuum
 # comes by (a minute or more): reverse pages then sort every match instead of reading the
-# index in order. Refreshed after ANALYZE_AFTER rows, then each time the rows written double.
-_ANALYZE = "ANALYZE pivot_observations"
+# index in order, and counts visit the heap instead of the index alone. Refreshed (outside
+# any transaction: VACUUM refuses one) after ANALYZE_AFTER rows, then each time the rows
+# written double.
+_ANALYZE = "VACUUM (ANALYZE) pivot_observations"
 _COUNT = "SELECT count(*) FROM pivot_observations WHERE relation = %s AND object = %s"
 _FORWARD = """SELECT subject, subject_kind, relation, object, object_kind, source, first_seen,
     last_seen, times_seen
