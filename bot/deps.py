@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -105,6 +106,7 @@ class Deps:
     response_urls: ResponseUrls
     allowlist: tuple[str, ...] = ()  # domains never enriched automatically (PIVOT_ALLOWLIST)
     tasks: Tasks = field(default_factory=Tasks)
+    claim_patience: float = 120.0  # seconds a claim waits for a state store that is down
     outage: Outage = field(
         default_factory=lambda: Outage(
             log, "Slack state store", "events are not answered until it is back"
@@ -125,19 +127,32 @@ class Deps:
     async def once(self, key: str, ttl: float) -> bool:
         """True the first time `key` is seen within `ttl` seconds, across processes.
 
-        False when the claim cannot be made (the state store failed; said once per outage).
-        Acting without a claim would answer twice: Slack retries an event it got no 200 for
-        and another replica may be answering it, and once the store is back its retries
-        would be claimed and answered again. A claim not made loses an answer, never doubles
-        one; the analyst can ask again with /pivot.
+        While the state store is down (said once per outage), the claim is tried again, less
+        and less often, for `claim_patience` seconds: Slack already has its 200 and will not
+        send the event again, so giving up at once would lose the answer, and acting without
+        a claim could answer twice (another replica may hold the same event, and Slack's
+        retries of events that got no 200 are claimed once the store is back). False after
+        that: an answer lost, said in the log, never one doubled.
         """
-        try:
-            first = await self.state.add(f"{NAMESPACE}once:{key}", 1, ttl)
-        except StoreError as exc:
-            self.outage.failed(exc)
-            return False
-        self.outage.ok()
-        return first
+        give_up = time.monotonic() + self.claim_patience
+        delay = 0.1
+        while True:
+            try:
+                first = await self.state.add(f"{NAMESPACE}once:{key}", 1, ttl)
+            except StoreError as exc:
+                self.outage.failed(exc)
+                if time.monotonic() + delay > give_up:
+                    log.error(
+                        "gave up a claim after %.0f s without the state store; an event "
+                        "goes unanswered",
+                        self.claim_patience,
+                    )
+                    return False
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            self.outage.ok()
+            return first
 
     async def card(
         self,

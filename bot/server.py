@@ -131,5 +131,5 @@ def run(host: str, port: int | None) -> int:
     if problem:
         print(f"pivot serve: {problem}", file=sys.stderr)
         return 2
-    asyncio.run(serve(slack, settings, host, port or slack.port))
+    asyncio.run(serve(slack, settings, host, slack.port if port is None else port))
     return 0

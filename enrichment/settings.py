@@ -21,16 +21,22 @@ T = TypeVar("T")
 Env = Mapping[str, str]
 
 FEEDS = ("URLHAUS", "THREATFOX", "FEODO", "OPENPHISH", "SPAMHAUS_DROP")
-# Names DESIGN.md reserves for what is still to come: known, so not typos, but not read yet.
-RESERVED = frozenset({"PIVOT_DATABASE_URL"})
+RESERVED: frozenset[str] = frozenset()  # names DESIGN.md keeps for what is to come
 FEED_URLS = frozenset(f"PIVOT_FEED_{name}_URL" for name in FEEDS)
 # URL variables that are not a source's base URL (`PIVOT_<SOURCE>_URL`).
 OTHER_URLS = (
     RESERVED
     | FEED_URLS
-    | {"PIVOT_SLACK_API_URL", "PIVOT_RDAP_URL", "PIVOT_RDAP_BOOTSTRAP_URL", "PIVOT_REDIS_URL"}
+    | {
+        "PIVOT_SLACK_API_URL",
+        "PIVOT_RDAP_URL",
+        "PIVOT_RDAP_BOOTSTRAP_URL",
+        "PIVOT_REDIS_URL",
+        "PIVOT_DATABASE_URL",
+    }
 )
 REDIS_SCHEMES = ("redis", "rediss", "unix")
+DATABASE_SCHEMES = ("postgresql://", "postgres://")
 MAX_DEADLINE = 600.0
 
 
@@ -118,6 +124,17 @@ def _base_url(text: str) -> str:
     return text.rstrip("/")
 
 
+def _database_url(env: Env) -> str | None:
+    """PIVOT_DATABASE_URL, checked without ever echoing it: it may hold a password."""
+    raw = env.get("PIVOT_DATABASE_URL", "").strip()
+    if raw and not raw.startswith(DATABASE_SCHEMES):
+        scheme = raw.split("://", 1)[0][:20] if "://" in raw else "no scheme"
+        raise ConfigError(
+            f"PIVOT_DATABASE_URL must be a postgresql:// or postgres:// URL, not {scheme!r}"
+        )
+    return raw or None
+
+
 def _servers(text: str) -> tuple[tuple[str, int], ...]:
     return tuple(parse_hostport(s, 53) for s in split_list(text))
 
@@ -177,6 +194,7 @@ class Settings:
     brands: tuple[str, ...] = ()  # domains the team protects: lookalikes of them score high
     cache_enabled: bool = True
     redis_url: str | None = field(default=None, repr=False)  # may carry a password
+    database_url: str | None = field(default=None, repr=False)  # PostgreSQL for the index
 
     @classmethod
     def from_env(cls, env: Env | None = None) -> Settings:
@@ -207,6 +225,7 @@ class Settings:
             "mnemonic_api_key": read(env, "MNEMONIC_API_KEY", str, "an API key"),
             "brands": read(env, "PIVOT_BRANDS", _names, "domains"),
             "redis_url": _redis_url(env),
+            "database_url": _database_url(env),
         }
         return cls(**{k: v for k, v in found.items() if v is not None})
 

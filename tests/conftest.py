@@ -15,6 +15,7 @@ pytest_plugins = [
     "tests.servers.http_server",
     "tests.servers.redis_server",
     "tests.servers.whois_server",
+    "tests.index_backends",
 ]
 
 

@@ -3,6 +3,7 @@ fixed-width address keys, so that text comparison orders addresses as numbers do
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterator, Sequence
 from typing import TypeVar
@@ -15,6 +16,7 @@ CHUNK = 500  # values per IN (...) list: well under SQLite's bound on parameters
 NEIGHBOURHOOD = {4: 24, 6: 64}
 
 
+@functools.lru_cache(maxsize=65_536)  # on every A/AAAA row written; addresses repeat
 def neighbourhood(value: str) -> str | None:
     """The /24 (IPv4) or /64 (IPv6) holding an address; None for anything else."""
     head, dot, last = value.rpartition(".")
@@ -25,8 +27,11 @@ def neighbourhood(value: str) -> str | None:
     ip = parse_address(value)
     if ip is None:
         return None
-    net = ipaddress.ip_network(f"{ip}/{NEIGHBOURHOOD[ip.version]}", strict=False)
-    return str(net)
+    prefix = NEIGHBOURHOOD[ip.version]
+    host_bits = ip.max_prefixlen - prefix
+    first = (int(ip) >> host_bits) << host_bits
+    address = ipaddress.IPv4Address(first) if ip.version == 4 else ipaddress.IPv6Address(first)
+    return f"{address}/{prefix}"
 
 
 def _key(version: int, number: int) -> str:
@@ -54,6 +59,12 @@ def listed_host(url: str) -> str | None:
     """The host of a listed URL, lower-case, so a domain's card finds the URLs it serves."""
     host = url_host(url)
     return host.lower().rstrip(".") if host else None
+
+
+def page(offset: int, limit: int) -> tuple[int, int]:
+    """(offset, limit) clamped at zero: SQLite reads a negative LIMIT as "no limit" and
+    PostgreSQL refuses one; both backends answer an empty page instead."""
+    return max(0, int(offset)), max(0, int(limit))
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:

@@ -7,17 +7,19 @@ Two shapes are understood, by their column (or key) names, never by position:
 - Passive DNS in the Common Output Format (`rrname`, `rrtype`, `rdata`, `time_first`,
   `time_last`, `count`), as DNSDB, CIRCL and most passive-DNS exports write it.
 
-The file is read twice: once to check every row (a file that cannot be read, decoded or
-recognised imports nothing), then to record the good rows in batches. Bad rows are counted,
-the first few reported with their line numbers, and skipped.
+The file is read twice: once whole (a file that cannot be read, decoded or recognised
+anywhere imports nothing), then to check each row and record the good ones in batches. Bad
+rows are counted, the first few reported with their line numbers, and skipped.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import math
 import time
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,11 +30,13 @@ from enrichment.index.model import Index, Observation, Relation
 from enrichment.index.observe import FACT_RELATIONS
 from enrichment.indicators import make_indicator
 from enrichment.model import Kind
+from enrichment.stores import StoreError
 from enrichment.text import one_line
 
 BATCH = 5_000
 PROBLEMS = 10  # bad rows reported by line; the rest only counted
 MAX_FIELD = 4_096  # longer cells are refused, not stored
+MAX_TIMES = 10**15  # a passive-DNS count past this is a typo; sums stay far from 2**63
 
 # relation -> (kinds its subject may be, kind of its object)
 _SUBJECTS = {
@@ -94,10 +98,10 @@ def _when(value: object, default: float) -> float:
     if value in (None, ""):
         return default
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
+        return _finite(float(value))
     text = str(value).strip()
     try:
-        return float(text)
+        return _finite(float(text))
     except ValueError:
         pass
     try:
@@ -107,13 +111,21 @@ def _when(value: object, default: float) -> float:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
+def _finite(seconds: float) -> float:
+    """Unix seconds that a database can hold and compare: "nan" and "inf" parse as floats,
+    and SQLite would store NaN as NULL."""
+    if not math.isfinite(seconds):
+        raise InvalidInput(f"{seconds} is not a time")
+    return seconds
+
+
 def _times(value: object) -> int:
     try:
         count = int(str(value).strip()) if value not in (None, "") else 1
     except ValueError:
         raise InvalidInput(f"times_seen {one_line(str(value), 20)!r} is not a number") from None
-    if count < 1:
-        raise InvalidInput("times_seen must be at least 1")
+    if not 1 <= count <= MAX_TIMES:
+        raise InvalidInput(f"times_seen must be from 1 to {MAX_TIMES}")
     return count
 
 
@@ -182,7 +194,7 @@ def observations_of(row: Mapping[str, Any], now: float) -> list[Observation]:
 
 def _rows(path: Path) -> Iterator[tuple[int, Mapping[str, Any] | None]]:
     """(line number, row) for every data row; row None when the line is not a JSON object."""
-    with path.open(encoding="utf-8", newline="") as handle:
+    with path.open(encoding="utf-8-sig", newline="") as handle:  # -sig: Excel's BOM
         first = handle.read(1)
         handle.seek(0)
         if first == "{" or path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
@@ -215,16 +227,11 @@ def _csv_rows(handle: Any) -> Iterator[tuple[int, Mapping[str, Any] | None]]:
         yield reader.line_num, None if None in row else clean
 
 
-def _checked(path: Path, now: float) -> Iterator[tuple[int, list[Observation] | str]]:
+@contextmanager
+def _readable(path: Path) -> Iterator[None]:
+    """What makes a whole file unreadable, as UnreadableImport."""
     try:
-        for number, row in _rows(path):
-            if row is None:
-                yield number, "not a JSON object or a CSV row of the header's width"
-                continue
-            try:
-                yield number, observations_of(row, now)
-            except InvalidInput as exc:
-                yield number, str(exc)
+        yield
     except UnicodeDecodeError as exc:
         raise UnreadableImport(f"{path.name} is not UTF-8 text ({exc.reason})") from None
     except csv.Error as exc:
@@ -233,13 +240,32 @@ def _checked(path: Path, now: float) -> Iterator[tuple[int, list[Observation] | 
         raise UnreadableImport(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
+def _count_rows(path: Path) -> int:
+    """Pass one: read the whole file as the import will (decoding, header, CSV quoting), so
+    that a file unreadable anywhere raises before anything is written."""
+    with _readable(path):
+        return sum(1 for _ in _rows(path))
+
+
+def _checked(path: Path, now: float) -> Iterator[tuple[int, list[Observation] | str]]:
+    with _readable(path):
+        for number, row in _rows(path):
+            if row is None:
+                yield number, "not a JSON object or a CSV row of the header's width"
+                continue
+            try:
+                yield number, observations_of(row, now)
+            except InvalidInput as exc:
+                yield number, str(exc)
+
+
 async def import_file(index: Index, path: Path, *, now: float | None = None) -> ImportReport:
     """Check the whole file, then record its good rows. Raises UnreadableImport (nothing
-    recorded) when the file cannot be read or recognised."""
+    recorded) when the file cannot be read or recognised, StoreError (saying how much was
+    recorded) when the index fails part-way."""
     at = time.time() if now is None else now
     report = ImportReport()
-    for _ in _checked(path, at):  # pass one: raises before anything is written
-        report.rows += 1
+    report.rows = _count_rows(path)  # raises before anything is written
     batch: list[Observation] = []
     for number, checked in _checked(path, at):
         if isinstance(checked, str):
@@ -247,10 +273,18 @@ async def import_file(index: Index, path: Path, *, now: float | None = None) -> 
             continue
         batch += checked
         if len(batch) >= BATCH:
-            await index.record(batch)
-            report.imported += len(batch)
+            await _record(index, batch, report)
             batch = []
     if batch:
-        await index.record(batch)
-        report.imported += len(batch)
+        await _record(index, batch, report)
     return report
+
+
+async def _record(index: Index, batch: list[Observation], report: ImportReport) -> None:
+    try:
+        await index.record(batch)
+    except StoreError as exc:
+        raise StoreError(
+            f"{exc} (import stopped: {report.imported} observations were recorded before)"
+        ) from exc
+    report.imported += len(batch)

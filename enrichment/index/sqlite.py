@@ -24,6 +24,7 @@ from enrichment.index._keys import (
     listed_host,
     neighbourhood,
     network_keys,
+    page,
 )
 from enrichment.index.model import Listing, Observation, Relation, Sighting, Sightings
 from enrichment.stores import StoreError
@@ -42,8 +43,9 @@ CREATE TABLE IF NOT EXISTS observations (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS observations_reverse
     ON observations (relation, object, last_seen DESC, subject);
-CREATE INDEX IF NOT EXISTS observations_near
-    ON observations (near, last_seen DESC, subject) WHERE near IS NOT NULL;
+DROP INDEX IF EXISTS observations_near;
+CREATE INDEX IF NOT EXISTS observations_neighbours
+    ON observations (near, last_seen DESC, subject, object) WHERE near IS NOT NULL;
 CREATE TABLE IF NOT EXISTS listings (
     feed TEXT NOT NULL, value TEXT NOT NULL, kind TEXT NOT NULL, threat TEXT,
     first_seen REAL, reference TEXT, low TEXT, high TEXT, host TEXT
@@ -75,8 +77,10 @@ _FORWARD = """SELECT * FROM observations WHERE subject = ?
     ORDER BY last_seen DESC, relation, object LIMIT ?"""
 _FORWARD_ONE = """SELECT * FROM observations WHERE subject = ? AND relation = ?
     ORDER BY last_seen DESC, object LIMIT ?"""
+# One subject can sit on two neighbouring addresses: the object settles ties, so pages
+# never repeat or skip a row.
 _NEIGHBOURS = """SELECT * FROM observations WHERE near = ? AND object != ?
-    ORDER BY last_seen DESC, subject LIMIT ? OFFSET ?"""
+    ORDER BY last_seen DESC, subject, object LIMIT ? OFFSET ?"""
 _LISTED = """SELECT * FROM listings WHERE value IN (SELECT value FROM json_each(?))
     OR host IN (SELECT value FROM json_each(?))"""
 _LISTED_IN = "SELECT * FROM listings WHERE low IS NOT NULL AND low <= ? AND high >= ?"
@@ -147,18 +151,25 @@ class SqliteIndex:
     def _open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            self._prepare(db)
+        except BaseException:
+            db.close()  # a file that is not a database: let go of it, not leak a handle
+            raise
+        self._db = db
+
+    @staticmethod
+    def _prepare(db: sqlite3.Connection) -> None:
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA busy_timeout=5000")
-        db.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages: bulk imports stay in memory
+        db.execute("PRAGMA cache_size=-65536")  # 64 MiB: bulk upserts land on random pages
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            db.close()
             raise sqlite3.DatabaseError(f"schema {version} is newer than this Pivot knows")
         db.executescript(_SCHEMA)
         db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        self._db = db
 
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         if self._db is None:
@@ -166,7 +177,7 @@ class SqliteIndex:
         db = self._db
         try:
             return await asyncio.get_running_loop().run_in_executor(self._worker, work, db)
-        except (OSError, sqlite3.Error) as exc:
+        except (OSError, sqlite3.Error, OverflowError) as exc:  # Overflow: an int past 64 bits
             raise StoreError(f"pivot index: {exc}") from exc
 
     async def record(self, observations: Sequence[Observation]) -> None:
@@ -189,6 +200,7 @@ class SqliteIndex:
     async def reverse(
         self, relation: Relation, obj: str, *, offset: int = 0, limit: int = 25
     ) -> list[Observation]:
+        offset, limit = page(offset, limit)
         args = (relation.value, obj, limit, offset)
         return await self._run(lambda db: [_observation(r) for r in db.execute(_REVERSE, args)])
 
@@ -199,6 +211,7 @@ class SqliteIndex:
     async def forward(
         self, subject: str, relation: Relation | None = None, *, limit: int = 100
     ) -> list[Observation]:
+        _, limit = page(0, limit)
         sql, args = _FORWARD, [subject, limit]
         if relation is not None:
             sql, args = _FORWARD_ONE, [subject, relation.value, limit]
@@ -208,6 +221,7 @@ class SqliteIndex:
         near = neighbourhood(ip)
         if near is None:
             return []
+        offset, limit = page(offset, limit)
         args = (near, ip, limit, offset)
         return await self._run(lambda db: [_observation(r) for r in db.execute(_NEIGHBOURS, args)])
 
@@ -244,9 +258,12 @@ class SqliteIndex:
         await self._run(lambda db: self._many(db, [(sql, [row])]))
 
     async def sightings(self, value: str, *, limit: int = 5) -> Sightings:
+        _, limit = page(0, limit)
+
         def read(db: sqlite3.Connection) -> Sightings:
             total = db.execute("SELECT count(*) FROM sightings WHERE value = ?", (value,))
-            sql = "SELECT * FROM sightings WHERE value = ? ORDER BY at DESC LIMIT ?"
+            sql = """SELECT * FROM sightings WHERE value = ?
+                ORDER BY at DESC, team, channel, message_ts LIMIT ?"""
             recent = tuple(Sighting(**dict(r)) for r in db.execute(sql, (value, limit)))
             return Sightings(int(total.fetchone()[0]), recent)
 
