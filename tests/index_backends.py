@@ -22,6 +22,7 @@ from psycopg.conninfo import make_conninfo
 from enrichment.index.model import Index
 from enrichment.index.postgres import PostgresIndex
 from enrichment.index.sqlite import SqliteIndex
+from tests.servers.required import missing
 
 ADMIN_URL = os.environ.get(
     "PIVOT_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -49,7 +50,7 @@ def pg_database() -> Iterator[str]:
     try:
         admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3)
     except psycopg.Error as exc:
-        pytest.skip(f"no PostgreSQL at PIVOT_TEST_DATABASE_URL ({type(exc).__name__})")
+        missing(f"no PostgreSQL at PIVOT_TEST_DATABASE_URL ({type(exc).__name__})")
     name = f"pivot_test_{secrets.token_hex(6)}"
     with admin:
         _create_database(admin, name)

@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 import pytest
 import redis
 
+from tests.servers.required import missing
+
 REDIS_URL = os.environ.get("PIVOT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
@@ -40,7 +42,7 @@ def _reachable(url: str) -> str | None:
 def redis_url() -> str:
     why = _reachable(REDIS_URL)
     if why:
-        pytest.skip(why)
+        missing(why)
     return REDIS_URL
 
 
