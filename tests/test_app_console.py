@@ -36,6 +36,16 @@ def run_shell(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[s
     )
 
 
+def loopback_env(dns_server: DnsServer, data: Path, sources: str) -> dict[str, str]:
+    host, port = dns_server.address
+    return {
+        "PIVOT_DATA_DIR": str(data),
+        "PIVOT_SOURCES": sources,
+        "PIVOT_DNS_SERVERS": f"{host}:{port}",
+        "PIVOT_DEADLINE": "3",
+    }
+
+
 def undefanged(text: str) -> str:
     return text.replace("[.]", ".")
 
@@ -43,14 +53,7 @@ def undefanged(text: str) -> str:
 def test_console_with_loopback_sources_shows_real_facts_and_pivots(
     dns_server: DnsServer, tmp_path: Path
 ) -> None:
-    host, port = dns_server.address
-    env = {
-        "PIVOT_DATA_DIR": str(tmp_path),
-        "PIVOT_SOURCES": "dns",
-        "PIVOT_DNS_SERVERS": f"{host}:{port}",
-        "PIVOT_DEADLINE": "3",
-    }
-    done = run_shell("/pivot qpdar[.]pw\n1\nquit\n", env)
+    done = run_shell("/pivot qpdar[.]pw\n1\nquit\n", loopback_env(dns_server, tmp_path, "dns"))
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     card, _, after_click = done.stdout.partition("> 1")
@@ -131,13 +134,7 @@ def test_console_shows_the_risk_line_and_presses_the_breakdown(
         await index.aclose()
 
     asyncio.run(seed())
-    host, port = dns_server.address
-    env = {
-        "PIVOT_DATA_DIR": str(tmp_path),
-        "PIVOT_SOURCES": "dns,feeds",
-        "PIVOT_DNS_SERVERS": f"{host}:{port}",
-        "PIVOT_DEADLINE": "3",
-    }
+    env = loopback_env(dns_server, tmp_path, "dns,feeds")
     done = run_shell("/pivot qpdar[.]pw\n1\nquit\n", env)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stdout + done.stderr

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from typing import TypeVar
 
 from enrichment.addresses import parse_address, parse_network
+from enrichment.index.model import Observation, Relation
 from enrichment.indicators import url_host
 
 T = TypeVar("T")
@@ -32,6 +33,14 @@ def neighbourhood(value: str) -> str | None:
     first = (int(ip) >> host_bits) << host_bits
     address = ipaddress.IPv4Address(first) if ip.version == 4 else ipaddress.IPv6Address(first)
     return f"{address}/{prefix}"
+
+
+def observation_row(o: Observation) -> tuple[object, ...]:
+    """An observation as both backends store it: its fields, then the neighbourhood of the
+    address an A/AAAA record points to (None for every other relation)."""
+    near = neighbourhood(o.object) if o.relation in (Relation.A, Relation.AAAA) else None
+    fields = (o.subject, o.subject_kind, o.relation.value, o.object, o.object_kind, o.source)
+    return (*fields, o.first_seen, o.last_seen, o.times_seen, near)
 
 
 def _key(version: int, number: int) -> str:

@@ -24,7 +24,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.pq import TransactionStatus
 
 from enrichment.addresses import parse_address, parse_network
-from enrichment.index._keys import listed_host, neighbourhood, page
+from enrichment.index._keys import listed_host, neighbourhood, observation_row, page
 from enrichment.index.model import Listing, Observation, Relation, Sighting, Sightings
 from enrichment.stores import StoreError
 
@@ -172,20 +172,7 @@ def _observation(row: Sequence[Any]) -> Observation:
 
 
 def _incoming(seq: int, o: Observation) -> tuple[object, ...]:
-    near = neighbourhood(o.object) if o.relation in (Relation.A, Relation.AAAA) else None
-    return (
-        seq,
-        o.subject,
-        o.subject_kind,
-        o.relation.value,
-        o.object,
-        o.object_kind,
-        o.source,
-        o.first_seen,
-        o.last_seen,
-        o.times_seen,
-        near,
-    )
+    return (seq, *observation_row(o))
 
 
 def _network(value: str) -> str | None:

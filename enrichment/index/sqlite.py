@@ -24,6 +24,7 @@ from enrichment.index._keys import (
     listed_host,
     neighbourhood,
     network_keys,
+    observation_row,
     page,
 )
 from enrichment.index.model import Listing, Observation, Relation, Sighting, Sightings
@@ -93,22 +94,6 @@ _NEIGHBOURS = """SELECT o.* FROM (
 _LISTED = """SELECT * FROM listings WHERE value IN (SELECT value FROM json_each(?))
     OR host IN (SELECT value FROM json_each(?))"""
 _LISTED_IN = "SELECT * FROM listings WHERE low IS NOT NULL AND low <= ? AND high >= ?"
-
-
-def _row(o: Observation) -> tuple[object, ...]:
-    near = neighbourhood(o.object) if o.relation in (Relation.A, Relation.AAAA) else None
-    return (
-        o.subject,
-        o.subject_kind,
-        o.relation.value,
-        o.object,
-        o.object_kind,
-        o.source,
-        o.first_seen,
-        o.last_seen,
-        o.times_seen,
-        near,
-    )
 
 
 def _observation(row: sqlite3.Row) -> Observation:
@@ -190,7 +175,7 @@ class SqliteIndex:
             raise StoreError(f"pivot index: {exc}") from exc
 
     async def record(self, observations: Sequence[Observation]) -> None:
-        rows = [_row(o) for o in observations]
+        rows = [observation_row(o) for o in observations]
         if rows:
             await self._run(lambda db: self._many(db, [(_UPSERT, rows)]))
 
