@@ -159,18 +159,29 @@ _COF = ("time_first", "time_last", "count")
 _OWN = ("first_seen", "last_seen", "times_seen")
 
 
-def observations_of(row: Mapping[str, Any], now: float) -> list[Observation]:
-    """A row's observations, or InvalidInput saying what is wrong with it."""
+def _checked_shape(row: Mapping[str, Any]) -> tuple[Relation, object, list[object], str, str, str]:
     if any(isinstance(v, str) and len(v) > MAX_FIELD for v in row.values()):
         raise InvalidInput("a field is longer than 4096 characters")
-    relation, subject, objects, first_key, last_key, count_key = _triples(row)
+    found = _triples(row)
+    subject, objects = found[1], found[2]
     if subject in (None, "") or not objects or any(o in (None, "") for o in objects):
         raise InvalidInput("subject and object are required")
-    subject_kind, subject_value = _subject(relation, subject)
+    return found
+
+
+def _span(row: Mapping[str, Any], first_key: str, last_key: str, now: float) -> tuple[float, float]:
     last = _when(row.get(last_key), now)
     first = _when(row.get(first_key), last)
     if first > last:
         raise InvalidInput("first seen is after last seen")
+    return first, last
+
+
+def observations_of(row: Mapping[str, Any], now: float) -> list[Observation]:
+    """A row's observations, or InvalidInput saying what is wrong with it."""
+    relation, subject, objects, first_key, last_key, count_key = _checked_shape(row)
+    subject_kind, subject_value = _subject(relation, subject)
+    first, last = _span(row, first_key, last_key, now)
     times = _times(row.get(count_key))
     source = one_line(row.get("source") or "import", 40) or "import"
     out = []
@@ -214,17 +225,23 @@ def _json_lines(handle: Any) -> Iterator[tuple[int, Mapping[str, Any] | None]]:
         yield number, row if isinstance(row, dict) else None
 
 
+_HEADERS = ({"subject", "relation", "object"}, {"rrname", "rrtype", "rdata"})
+
+
 def _csv_rows(handle: Any) -> Iterator[tuple[int, Mapping[str, Any] | None]]:
     reader = csv.DictReader(handle)
     names = {(n or "").strip().lower() for n in reader.fieldnames or ()}
-    if not ({"subject", "relation", "object"} <= names or {"rrname", "rrtype", "rdata"} <= names):
+    if not any(needed <= names for needed in _HEADERS):
         raise UnreadableImport(
             "the CSV header must name subject, relation and object "
             "(or rrname, rrtype and rdata for passive DNS)"
         )
     for row in reader:
-        clean = {(k or "").strip().lower(): v for k, v in row.items() if k is not None}
-        yield reader.line_num, None if None in row else clean
+        yield reader.line_num, None if None in row else _clean(row)
+
+
+def _clean(row: Mapping[str | None, Any]) -> dict[str, Any]:
+    return {k.strip().lower(): v for k, v in row.items() if k is not None}
 
 
 @contextmanager
