@@ -185,6 +185,7 @@ async def _run(args: argparse.Namespace, port: int, fake: RecordingSlack) -> Non
     acks = await _fire(port, _commands(fake, args.commands, "c"))
     _wait(fake, lambda: len(fake.calls_to("chat.update")) >= args.commands, "cards")
     cards_done = max(c.at for c in fake.calls_to("chat.update")) - start
+    await asyncio.sleep(2.0)  # the cards' after-work (index, sightings) is not the burst's
     fake.calls.clear()
     events, parents = _messages(fake, args.messages)
     start = time.monotonic()

@@ -22,6 +22,8 @@ from enrichment.stores import Outage
 log = logging.getLogger("bot.state")
 
 ErrorHook = Callable[[Exception], Awaitable[None]]
+QUIET = 0.002  # seconds without a new request before background work takes the loop
+MAX_DEFER = 1.0  # ...but never longer than this: under steady load the work still runs
 
 
 class EnrichService(Protocol):
@@ -52,6 +54,18 @@ class Tasks:
     def __init__(self, limit: int = 32) -> None:
         self._running: set[asyncio.Task[None]] = set()
         self._turns = asyncio.Semaphore(limit)
+        self._last_arrival = 0.0
+
+    def arrived(self) -> None:
+        """A request came in: work waits a moment, so a burst's acks go first."""
+        self._last_arrival = time.monotonic()
+
+    async def _quiet(self) -> None:
+        """Until no request has come for QUIET seconds (at most MAX_DEFER): the loop answers
+        a burst's acknowledgements before it spends itself on their work."""
+        give_up = time.monotonic() + MAX_DEFER
+        while time.monotonic() - self._last_arrival < QUIET and time.monotonic() < give_up:
+            await asyncio.sleep(QUIET)
 
     def spawn(self, work: Awaitable[None], on_error: ErrorHook) -> asyncio.Task[None]:
         task = asyncio.ensure_future(self._guard(work, on_error))
@@ -61,6 +75,7 @@ class Tasks:
 
     async def _guard(self, work: Awaitable[None], on_error: ErrorHook) -> None:
         async with self._turns:
+            await self._quiet()
             try:
                 await work
             except Exception as exc:  # hand every bug to the app's error handler

@@ -109,6 +109,7 @@ class Intake:
         self.secret = secret
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        self.bot.deps.tasks.arrived()
         body = await request.read()
         try:
             verify(self.secret, body, request.headers)

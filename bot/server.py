@@ -8,6 +8,7 @@ interactivity (through bot.intake: verified, acknowledged at once, handled behin
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -44,6 +45,9 @@ def web_app(bot: Bot, path: str = PATH) -> web.Application:
 
 async def start_http(bot: Bot, host: str = "127.0.0.1", port: int = 0) -> tuple[web.AppRunner, int]:
     """Serve `bot` over HTTP; returns the runner (cleanup() it) and the port bound."""
+    # Everything built so far lives as long as the process: out of the collector's sight, a
+    # burst's garbage collections stop walking the whole heap (models, tables, templates).
+    gc.freeze()
     runner = web.AppRunner(web_app(bot), access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

@@ -6,6 +6,7 @@ Service against loopback servers are in test_app_flows.py.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -15,6 +16,7 @@ import pytest
 
 from bot.app import Identity
 from bot.console import payloads
+from bot.deps import MAX_DEFER, QUIET, Tasks
 from bot.settings import AutoMode, SlackSettings
 from tests.slack_helpers import CHANNEL, USER, FakeService, SlackHarness, button, buttons
 
@@ -263,3 +265,26 @@ async def test_shortcut_on_a_message_without_indicators_says_so(slack: SlackHarn
 def test_identity_defaults_match_the_fake() -> None:
     identity = Identity()
     assert (identity.team_id, identity.bot_user_id, identity.bot_id) == ("T1", "UBOT", "BBOT")
+
+
+async def test_work_waits_for_a_pause_in_a_burst_but_never_starves() -> None:
+    """Acks first: work started during a burst waits for the requests to stop coming, and
+    under a burst that never stops it still runs once MAX_DEFER has passed."""
+    tasks = Tasks()
+    done: list[float] = []
+
+    async def work() -> None:
+        done.append(time.monotonic())
+
+    async def on_error(_exc: Exception) -> None:
+        raise AssertionError("no error expected")
+
+    began = time.monotonic()
+    tasks.arrived()
+    tasks.spawn(work(), on_error)
+    while not done and time.monotonic() - began < MAX_DEFER * 5:
+        tasks.arrived()  # requests keep coming
+        await asyncio.sleep(QUIET / 4)
+    assert done, "work under an endless burst still runs"
+    assert done[0] - began >= MAX_DEFER * 0.9, "and not before the burst had its turn"
+    assert await tasks.wait(1.0)
