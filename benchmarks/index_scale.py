@@ -82,8 +82,17 @@ async def probe(spec: str, queries: int) -> dict[str, float]:
     for name, samples in timings.items():
         cuts = statistics.quantiles(samples, n=100, method="inclusive")
         out[f"{name}_p50_ms"], out[f"{name}_p99_ms"] = cuts[49] * 1000, cuts[98] * 1000
-    out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["rss_mb"] = peak_rss_mb()
     return out
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS since it started. Not getrusage's ru_maxrss: on Linux that
+    survives exec, so a child would report the RSS its parent had when it forked."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux
 
 
 def probed(spec: str, queries: int) -> dict[str, float]:

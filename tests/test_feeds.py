@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from enrichment.feeds import FEED_NAMES, FEEDS, feed_name
 from enrichment.feeds.parsers import (
     FeedFormatError,
     parse_feodo,
@@ -116,3 +117,8 @@ def test_hostile_values_are_plain_text() -> None:
     )
     (listing,) = parse_urlhaus(text).listings
     assert listing.threat is not None and "\n" not in listing.threat
+
+
+def test_every_feed_has_its_publishers_name_and_only_those() -> None:
+    assert set(FEED_NAMES) == {feed.name for feed in FEEDS}
+    assert feed_name("urlhaus") == "URLhaus" and feed_name("unknown_feed") == "unknown_feed"

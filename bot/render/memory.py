@@ -9,14 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.render.escape import Safe, code, fit, label
-
-FEED_NAMES = {
-    "urlhaus": "URLhaus",
-    "threatfox": "ThreatFox",
-    "feodo": "Feodo Tracker",
-    "openphish": "OpenPhish",
-    "spamhaus_drop": "Spamhaus DROP",
-}
+from enrichment.feeds import feed_name
 
 
 def _ago(iso: object, now: datetime | None = None) -> str | None:
@@ -44,7 +37,7 @@ def _served(facts: Mapping[str, Any]) -> str | None:
     urls = [e for e in facts.get("listed_urls") or [] if isinstance(e, dict)]
     if not urls:
         return None
-    feeds = sorted({FEED_NAMES.get(str(e.get("feed")), str(e.get("feed"))) for e in urls})
+    feeds = sorted({feed_name(e.get("feed")) for e in urls})
     shown = ", ".join(str(code(e.get("value"), 80)) for e in urls[:2])
     more = f" and {len(urls) - 2} more" if len(urls) > 2 else ""
     return f":warning: *Serves URLs listed by* {label(', '.join(feeds))}: {shown}{more}"
@@ -58,7 +51,7 @@ def _listed(facts: Mapping[str, Any]) -> str | None:
     for entry in listed[:5]:
         if not isinstance(entry, dict):
             continue
-        name = FEED_NAMES.get(str(entry.get("feed")), str(entry.get("feed")))
+        name = feed_name(entry.get("feed"))
         about = [str(x) for x in (entry.get("threat"),) if x]
         if entry.get("first_seen"):
             about.append(f"since {entry['first_seen']}")

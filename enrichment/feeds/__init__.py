@@ -37,6 +37,21 @@ PREFIX = "pivot:feeds:v1:"
 log = logging.getLogger(__name__)
 
 
+# How cards and reasons name each feed (its publisher's own spelling).
+FEED_NAMES = {
+    "urlhaus": "URLhaus",
+    "threatfox": "ThreatFox",
+    "feodo": "Feodo Tracker",
+    "openphish": "OpenPhish",
+    "spamhaus_drop": "Spamhaus DROP",
+}
+
+
+def feed_name(feed: object) -> str:
+    """A feed's display name; an unknown one as it is."""
+    return FEED_NAMES.get(str(feed), str(feed))
+
+
 @dataclass(frozen=True)
 class Feed:
     name: str  # also PIVOT_FEED_<NAME>_URL, upper-cased

@@ -13,18 +13,11 @@ from datetime import date
 from typing import Any
 
 from enrichment.dga import score_domain, thresholds
+from enrichment.feeds import feed_name
 from enrichment.indicators import defang, lookup_target, parse_indicator
 from enrichment.model import Kind, Reason, Report
 from enrichment.scoring.infrastructure import shared_as
 from enrichment.scoring.lookalike import lookalike
-
-FEED_NAMES = {
-    "urlhaus": "URLhaus",
-    "threatfox": "ThreatFox",
-    "feodo": "Feodo Tracker",
-    "openphish": "OpenPhish",
-    "spamhaus_drop": "Spamhaus DROP",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +80,7 @@ def listed(report: Report) -> Reason | None:
     if not entries:
         return None
     first = entries[0]
-    feeds = sorted({FEED_NAMES.get(str(e.get("feed")), str(e.get("feed"))) for e in entries})
+    feeds = sorted({feed_name(e.get("feed")) for e in entries})
     threat = f" ({first['threat']})" if first.get("threat") else ""
     value = str(first.get("value") or "")
     whose = f"{_shown(value)} " if value and value != report.indicator.value else ""
@@ -113,7 +106,7 @@ def serves_listed(report: Report, today: date, *, allowed: bool) -> Reason | Non
 
 def _served_detail(entries: list[dict[str, Any]]) -> str:
     first = entries[0]
-    feed = FEED_NAMES.get(str(first.get("feed")), str(first.get("feed")))
+    feed = feed_name(first.get("feed"))
     threat = f" ({first['threat']})" if first.get("threat") else ""
     more = f" and {len(entries) - 1} more" if len(entries) > 1 else ""
     return f"serves {_shown(str(first.get('value') or ''))}{more}, listed by {feed}{threat}"
