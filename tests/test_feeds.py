@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from enrichment.feeds import FEED_NAMES, FEEDS, feed_name
+from enrichment.feeds import FEED_NAMES, feed_name
+from enrichment.feeds import FEEDS as PUBLISHED
 from enrichment.feeds.parsers import (
     FeedFormatError,
     parse_feodo,
@@ -120,5 +121,5 @@ def test_hostile_values_are_plain_text() -> None:
 
 
 def test_every_feed_has_its_publishers_name_and_only_those() -> None:
-    assert set(FEED_NAMES) == {feed.name for feed in FEEDS}
+    assert set(FEED_NAMES) == {feed.name for feed in PUBLISHED}
     assert feed_name("urlhaus") == "URLhaus" and feed_name("unknown_feed") == "unknown_feed"
