@@ -87,6 +87,22 @@ CASES = [
     Case("closest-wins", report("invoice-tracker.pw"), "proximity", 85,
          [Near("ns", "ns1.bulletdns.net", 1, 3), Near("registrant", "g@tver-post.ru", 1, 2),
           Near("netblock", "212.61.180.7", 2, 30)], "shares registrant"),
+    # high-scoring neighbours: several unlisted ones whose names look machine-generated
+    Case("generated-three-on-ip", report("invoice-tracker.pw"), "proximity", 70,
+         [Near("ip", QPDAR_IP, 0, 9, generated=3, generated_example="kxjwqzpl.pw")],
+         "with 3 machine-generated-looking domains, e.g. kxjwqzpl[.]pw"),
+    Case("generated-many-capped", report("invoice-tracker.pw"), "proximity", 80,
+         [Near("ip", QPDAR_IP, 0, 90, generated=40)]),
+    Case("generated-registrant", report("invoice-tracker.pw"), "proximity", 75,
+         [Near("registrant", "a@b.ru", 0, 9, generated=3)]),
+    Case("generated-two-is-chance", report("invoice-tracker.pw"), None, BASELINE,
+         [Near("ip", QPDAR_IP, 0, 9, generated=2)]),
+    Case("generated-netblock-is-too-loose", report("invoice-tracker.pw"), None, BASELINE,
+         [Near("netblock", QPDAR_IP, 0, 90, generated=40)]),
+    Case("generated-on-a-cdn", report("invoice-tracker.pw"), "proximity", 40,
+         [Near("ip", "104.16.1.1", 0, 900, shared=True, generated=40)]),
+    Case("generated-beats-one-listed", report("invoice-tracker.pw"), "proximity", 80,
+         [Near("ip", QPDAR_IP, 1, 90, "qpdar.pw", generated=40)], "machine-generated-looking"),
     Case("nothing-listed-near", report("invoice-tracker.pw"), None, BASELINE,
          [Near("ip", QPDAR_IP, 0, 50)]),
     # dga, on the registrable label (also a URL's host)
@@ -359,3 +375,23 @@ async def test_withheld_or_relayed_registrants_link_no_one(story_index: SqliteIn
 async def test_no_index_scores_without_proximity(tmp_path: Path) -> None:
     risk = await assess(report("kxjwqzpl.pw"), None, SETTINGS)
     assert risk.score == 80 and [r.code for r in risk.reasons] == ["dga"]
+
+
+async def test_unlisted_neighbours_count_when_their_names_look_generated(tmp_path: Path) -> None:
+    """The reference story's IP "hosts other random-looking domains": three unlisted ones
+    make a link; plain names on the same IP do not."""
+    index = SqliteIndex(tmp_path / "index.sqlite3")
+    names = ["xkqvbtrw.pw", "oqjvnwpzt.pw", "kxjwqzpl.pw", "sakura-denki.jp", "invoice-tracker.pw"]
+    await index.record(
+        [
+            Observation(n, "domain", Relation.A, "198.51.100.7", "ipv4", "pdns", 1e9, 1e9)
+            for n in names
+        ]
+    )
+    found = {n.how: n for n in await evidence(report("bakery-lyon.fr", a=["198.51.100.7"]), index)}
+    assert (found["ip"].listed, found["ip"].generated, found["ip"].seen) == (0, 3, 5)
+    assert found["ip"].generated_example in names[:3]
+    assert found["netblock"].generated == 0, "a /24 is too loose a tie"
+    risk = await assess(report("bakery-lyon.fr", a=["198.51.100.7"]), index, SETTINGS)
+    assert (risk.reasons[0].code, risk.score) == ("proximity", 70)
+    await index.aclose()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from enrichment.index.model import Index, Observation, Relation
@@ -153,12 +154,18 @@ async def _netblock(index: Index, ip: str, me: str, shared: bool) -> Near:
 async def _judged(
     index: Index, link: tuple[str, str, bool], others: list[str], rows: list[Observation]
 ) -> Near:
-    """How many of `others` (met through `rows`) a feed lists; fresh as the latest row."""
+    """How many of `others` (met through `rows`) a feed lists, and how many of the rest look
+    machine-generated (not through a netblock: a /24 is too loose a tie); fresh as the
+    latest row."""
     how, via, shared = link
     listed = sorted({x.value for x in await index.listings(others)}) if others else []
     latest = max((r.last_seen for r in rows), default=None)
     example = listed[0] if listed else None
-    return Near(how, via, len(listed), len(others), example, shared, _day(latest))
+    near = Near(how, via, len(listed), len(others), example, shared, _day(latest))
+    if how == "netblock":
+        return near
+    generated = [o for o in others if o not in listed and c.looks_generated(o)]
+    return replace(near, generated=len(generated), generated_example=next(iter(generated), None))
 
 
 def _day(when: float | None) -> str | None:

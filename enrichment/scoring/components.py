@@ -32,6 +32,8 @@ class Near:
     example: str | None = None  # one of the listed ones, for the detail
     shared: bool = False  # well-known shared infrastructure (a CDN, a big DNS provider)
     fresh: str | None = None  # when the index last saw the link (an ISO date), when known
+    generated: int = 0  # unlisted neighbours whose names look machine-generated
+    generated_example: str | None = None
 
 
 # how -> (points for one listed neighbour, points per more, ceiling)
@@ -42,6 +44,10 @@ PROXIMITY = {
     "ns": (70, 5, 90),
     "netblock": (70, 3, 85),
 }
+# how -> (points at GENERATED_MIN unlisted neighbours with machine-generated-looking names,
+# points per more, ceiling): "high-scoring" neighbours, weaker evidence than listed ones
+GENERATED = {"registrant": (75, 2, 85), "ip": (70, 2, 80), "ns": (70, 2, 80)}
+GENERATED_MIN = 3  # fewer is what any shared host has by chance
 LISTED = 100
 SERVES_LISTED = 80  # a feed lists a URL on this host: likely malicious, or compromised
 OLD_DAYS = 5 * 365  # a domain this old is not judged by its neighbours alone
@@ -121,30 +127,57 @@ def _on_shared_hosting(report: Report) -> bool:
     return shared_as(report.facts.get("hosting_as_name") or report.facts.get("as_name"))
 
 
+def looks_generated(domain: str) -> bool:
+    """A name the DGA model puts above its 0.1% false-positive cut."""
+    value = score_domain(domain)
+    return value is not None and value >= thresholds()["fpr_0.1pct"]
+
+
 def _near_detail(near: Near) -> str:
     via = _shown(near.via)
     if near.how == "listed_ip":
         return f"resolves to {via}, which a feed lists"
     lead = _VIA.get(near.how, "sits in the netblock of")
+    if _generated_points(near) > _listed_points(near):
+        example = f", e.g. {_shown(near.generated_example)}" if near.generated_example else ""
+        return f"{lead} {via} with {near.generated} machine-generated-looking domains{example}"
     noun = "indicator" if near.how == "netblock" else "domain"
     plural = "s" if near.listed != 1 else ""
     example = f", e.g. {_shown(near.example)}" if near.example else ""
     return f"{lead} {via} with {near.listed} listed {noun}{plural}{example}"
 
 
-def _near_points(near: Near, damped: bool) -> int:
+def _listed_points(near: Near) -> int:
+    if not near.listed:
+        return 0
     first, more, ceiling = PROXIMITY[near.how]
-    points = min(ceiling, first + more * max(0, near.listed - 1))
+    return min(ceiling, first + more * (near.listed - 1))
+
+
+def _generated_points(near: Near) -> int:
+    if near.generated < GENERATED_MIN or near.how not in GENERATED:
+        return 0
+    first, more, ceiling = GENERATED[near.how]
+    return min(ceiling, first + more * (near.generated - GENERATED_MIN))
+
+
+def _raw_points(near: Near) -> int:
+    return max(_listed_points(near), _generated_points(near))
+
+
+def _near_points(near: Near, damped: bool) -> int:
+    points = _raw_points(near)
     return min(points, DAMPED) if damped or near.shared else points
 
 
 def proximity(
     report: Report, nears: Sequence[Near], today: date, *, allowed: bool
 ) -> Reason | None:
-    """The closest listed neighbourhood, each damped first: shared infrastructure (a CDN's
-    IP, a big DNS provider) by itself, and everything for a very old or allowlisted one
-    (they are not judged by their neighbours alone)."""
-    useful = [n for n in nears if n.listed]
+    """The closest bad neighbourhood (listed neighbours, else several whose names look
+    machine-generated), each damped first: shared infrastructure (a CDN's IP, a big DNS
+    provider) by itself, and everything for a very old or allowlisted one (they are not
+    judged by their neighbours alone)."""
+    useful = [n for n in nears if _raw_points(n)]
     if not useful:
         return None
     age = _days_old(report.facts, today)
