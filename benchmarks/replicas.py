@@ -65,13 +65,25 @@ async def burst(replicas: list[Replica], fake: RecordingSlack, n: int) -> list[f
         return list(await asyncio.gather(*(one(url, body) for url, body in bodies)))
 
 
+def threads(fake: RecordingSlack) -> Counter[str]:
+    """Replies per thread (one thread a message)."""
+    return Counter(m.thread_ts for m in fake.by_bot() if m.thread_ts)
+
+
+def wait_for_replies(fake: RecordingSlack, wanted: int, began: float) -> float:
+    """Seconds from `began` until `wanted` threads have a reply (or ten minutes)."""
+    while len(threads(fake)) < wanted and time.perf_counter() - began < 600:
+        time.sleep(0.2)
+    return time.perf_counter() - began
+
+
 def measure(count: int, env: dict[str, str], work: Path, args: argparse.Namespace) -> None:
     fake = RecordingSlack()
     fake.start()
+    own = {"PIVOT_SLACK_API_URL": fake.api_url}
     started = [
         start_replica(
-            env | {"PIVOT_SLACK_API_URL": fake.api_url, "PIVOT_DATA_DIR": str(work / f"r{n}")},
-            work / f"replica{count}-{n}.log",
+            env | own | {"PIVOT_DATA_DIR": str(work / f"r{n}")}, work / f"{count}-{n}.log"
         )
         for n in range(count)
     ]
@@ -79,26 +91,27 @@ def measure(count: int, env: dict[str, str], work: Path, args: argparse.Namespac
         before = redis_commands(args.redis)
         began = time.perf_counter()
         acks = asyncio.run(burst(started, fake, args.messages))
-        while True:
-            threads = Counter(m.thread_ts for m in fake.by_bot() if m.thread_ts)
-            if len(threads) >= args.messages or time.perf_counter() - began > 600:
-                break
-            time.sleep(0.2)
-        took = time.perf_counter() - began
+        took = wait_for_replies(fake, args.messages, began)
         time.sleep(1.0)  # any second answer would come now
-        threads = Counter(m.thread_ts for m in fake.by_bot() if m.thread_ts)
+        answered = threads(fake)
         commands = redis_commands(args.redis) - before
     finally:
         for replica in started:
             replica.stop()
         fake.stop()
+    report(count, args.messages, acks, answered, took, commands)
+
+
+def report(
+    count: int, messages: int, acks: list[float], answered: Counter[str], took: float, commands: int
+) -> None:
     cuts = statistics.quantiles(acks, n=100, method="inclusive")
-    doubled = sum(1 for c in threads.values() if c > 1)
+    doubled = sum(1 for c in answered.values() if c > 1)
     print(f"\n{count} replica{'s' if count > 1 else ''}")
-    print(f"  replies        {len(threads):>10,} of {args.messages:,} messages, {doubled} doubled")
+    print(f"  replies        {len(answered):>10,} of {messages:,} messages, {doubled} doubled")
     print(f"  ack p50 / p99  {cuts[49] * 1000:>10,.1f} / {cuts[98] * 1000:,.1f} ms")
-    print(f"  cards/s        {len(threads) / took:>10,.1f}")
-    print(f"  Redis/card     {commands / max(1, len(threads)):>10,.1f} commands")
+    print(f"  cards/s        {len(answered) / took:>10,.1f}")
+    print(f"  Redis/card     {commands / max(1, len(answered)):>10,.1f} commands")
 
 
 def main() -> None:
