@@ -524,35 +524,3 @@ async def test_the_key_never_leaks(
     assert not [text for text in shown if CANARY in text]
     assert any(r.name == "httpx" and "signature=" in r.getMessage() for r in caplog.records)
     assert api.leaks == 0
-
-
-# -- the registry's contract, ahead of the registry line -------------------------------
-
-
-@pytest.mark.parametrize("kind", [Kind.DOMAIN, Kind.IPV4, Kind.IPV6])
-async def test_contract_answers_from_its_loopback_upstream(
-    source: DomainToolsSource, kind: Kind
-) -> None:
-    value = {Kind.DOMAIN: "qpdar.pw", Kind.IPV4: IP, Kind.IPV6: IP6}[kind]
-    async with asyncio.timeout(source.timeout + 2):
-        finding = await source.lookup(ind(kind, value))
-    assert finding.facts and all(isinstance(key, str) for key in finding.facts)
-    json.dumps(dict(finding.facts))
-
-
-@pytest.mark.parametrize("kind", [Kind.DOMAIN, Kind.IPV4, Kind.IPV6])
-async def test_contract_fails_with_our_errors_when_the_upstream_is_gone(
-    http: httpx.AsyncClient, tmp_path: Path, kind: Kind
-) -> None:
-    settings = Settings(
-        data_dir=tmp_path,
-        source_urls={"domaintools": "http://127.0.0.1:9"},
-        domaintools_username=USER,
-        domaintools_api_key=CANARY,
-    )
-    source = DomainToolsSource(Context(settings=settings, http=http))
-    value = {Kind.DOMAIN: "qpdar.pw", Kind.IPV4: IP, Kind.IPV6: IP6}[kind]
-    with pytest.raises(SourceError) as caught:
-        async with asyncio.timeout(source.timeout + 2):
-            await source.lookup(ind(kind, value))
-    assert str(caught.value) and CANARY not in str(caught.value)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import sys
@@ -14,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from enrichment.errors import InvalidInput, RateLimited, SourceError, SourceTimeout, Unavailable
+from enrichment.errors import InvalidInput, RateLimited, SourceTimeout, Unavailable
 from enrichment.http import make_client
 from enrichment.indicators import make_indicator
 from enrichment.model import Indicator, Kind
@@ -324,30 +323,3 @@ async def test_a_hang_is_a_timeout(source: MnemonicSource, http_server: HttpServ
     source.ctx.http.timeout = httpx.Timeout(0.3)
     with pytest.raises(SourceTimeout):
         await source.lookup(ind(Kind.IPV4, IP))
-
-
-# -- the registry's contract, ahead of the registry line -------------------------------
-
-
-@pytest.mark.parametrize("kind", [Kind.DOMAIN, Kind.IPV4, Kind.IPV6])
-async def test_contract_answers_from_its_loopback_upstream(
-    source: MnemonicSource, kind: Kind
-) -> None:
-    value = {Kind.DOMAIN: "qpdar.pw", Kind.IPV4: IP, Kind.IPV6: IP6}[kind]
-    async with asyncio.timeout(source.timeout + 2):
-        finding = await source.lookup(ind(kind, value))
-    assert finding.facts and all(isinstance(key, str) for key in finding.facts)
-    json.dumps(dict(finding.facts))
-
-
-@pytest.mark.parametrize("kind", [Kind.DOMAIN, Kind.IPV4, Kind.IPV6])
-async def test_contract_fails_with_our_errors_when_the_upstream_is_gone(
-    http: httpx.AsyncClient, tmp_path: Path, kind: Kind
-) -> None:
-    settings = Settings(data_dir=tmp_path, source_urls={"mnemonic": "http://127.0.0.1:9"})
-    source = MnemonicSource(Context(settings=settings, http=http))
-    value = {Kind.DOMAIN: "qpdar.pw", Kind.IPV4: IP, Kind.IPV6: IP6}[kind]
-    with pytest.raises(SourceError) as caught:
-        async with asyncio.timeout(source.timeout + 2):
-            await source.lookup(ind(kind, value))
-    assert str(caught.value)

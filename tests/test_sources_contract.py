@@ -52,6 +52,7 @@ SAMPLES = {
     Kind.SHA256: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
 }
 FIXTURES = Path(__file__).parent / "fixtures" / "http"
+CANARY_KEY = "CANARY-contract-key-7f3a"
 # Each recorded data set holds its own IPv6 network.
 OWN_SAMPLES = {("rdap", Kind.IPV6): rdap_data.V6_IP, ("whois", Kind.IPV6): "2a0b:7e40:1200::10"}
 CASES = [(cls, kind) for cls in REGISTRY for kind in sorted(cls.kinds)]
@@ -154,6 +155,8 @@ async def test_a_source_fails_with_our_errors_when_its_upstream_is_gone(
         whois_server=dead,
         rdap_url="http://127.0.0.1:9",
         source_urls={cls.name: "http://127.0.0.1:9"},
+        domaintools_username="soc-pivot@example.org",  # keyed sources get as far as asking
+        domaintools_api_key=CANARY_KEY,
     )
     ctx = Context(settings=settings, http=http)
     if issubclass(cls, ResolverSource):  # the same resolver, with a shorter patience
@@ -165,5 +168,6 @@ async def test_a_source_fails_with_our_errors_when_its_upstream_is_gone(
             await source.lookup(sample(kind))
     except SourceError as exc:
         assert str(exc), "a failure says what went wrong"
+        assert CANARY_KEY not in str(exc), "a key never shows in an error"
     else:
         pytest.fail(f"{cls.name} answered without its upstream")
