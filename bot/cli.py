@@ -214,30 +214,30 @@ def _rdap_refresh(args: argparse.Namespace) -> int:
 
 
 def _feeds(_args: argparse.Namespace) -> int:
+    from enrichment.feeds import summary
     from enrichment.settings import Settings
 
     results = asyncio.run(_refresh_feeds(Settings.from_env()))
-    from enrichment.feeds import summary
-
     for line in summary(results):
         _write(line)
     return 1 if any(r.outcome == "failed" for r in results) else 0
 
 
 async def _refresh_feeds(settings: Any) -> list[Any]:
+    """The feeds into the index: only the index, an HTTP client and the state store (due
+    claims and validators, in Redis when set, shared with the replicas), no enrichment."""
     from bot.state import open_state
     from enrichment.feeds import Refresher
-    from enrichment.service import Service
+    from enrichment.http import make_client
+    from enrichment.index import open_index
 
-    state = open_state(settings)  # due claims and validators: in Redis when set, shared
+    state = open_state(settings)
+    index = open_index(settings)
     try:
-        async with Service(settings) as service:
-            if service.index is None:
-                raise StoreError("the pivot index cannot be opened")
-            return await Refresher(settings, service.http, service.index, state).refresh_all(
-                force=True
-            )
+        async with make_client() as http:
+            return await Refresher(settings, http, index, state).refresh_all(force=True)
     finally:
+        await index.aclose()
         await state.aclose()
 
 
