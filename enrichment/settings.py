@@ -21,13 +21,10 @@ T = TypeVar("T")
 Env = Mapping[str, str]
 
 FEEDS = ("URLHAUS", "THREATFOX", "FEODO", "OPENPHISH", "SPAMHAUS_DROP")
-RESERVED: frozenset[str] = frozenset()  # names DESIGN.md keeps for what is to come
 FEED_URLS = frozenset(f"PIVOT_FEED_{name}_URL" for name in FEEDS)
 # URL variables that are not a source's base URL (`PIVOT_<SOURCE>_URL`).
-OTHER_URLS = (
-    RESERVED
-    | FEED_URLS
-    | {
+OTHER_URLS = FEED_URLS | frozenset(
+    {
         "PIVOT_SLACK_API_URL",
         "PIVOT_RDAP_URL",
         "PIVOT_RDAP_BOOTSTRAP_URL",
