@@ -17,6 +17,7 @@ from enrichment.feeds.parsers import (
     parse_threatfox,
     parse_urlhaus,
 )
+from enrichment.settings import FEEDS as FEED_VARIABLES
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 
@@ -122,4 +123,7 @@ def test_hostile_values_are_plain_text() -> None:
 
 def test_every_feed_has_its_publishers_name_and_only_those() -> None:
     assert set(FEED_NAMES) == {feed.name for feed in PUBLISHED}
+    # settings reads PIVOT_FEED_<NAME>_URL for the same feeds (it cannot import them: the
+    # feeds read settings), so the two lists are held together here
+    assert {feed.name.upper() for feed in PUBLISHED} == set(FEED_VARIABLES)
     assert feed_name("urlhaus") == "URLhaus" and feed_name("unknown_feed") == "unknown_feed"
