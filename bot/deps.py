@@ -51,20 +51,21 @@ class Tasks:
     it spawned (it would hold a turn the other needs).
     """
 
-    def __init__(self, limit: int = 32) -> None:
+    def __init__(self, limit: int = 32, clock: Callable[[], float] = time.monotonic) -> None:
         self._running: set[asyncio.Task[None]] = set()
         self._turns = asyncio.Semaphore(limit)
+        self._clock = clock  # a test drives the deferral with its own clock, not the CPU's load
         self._last_arrival = 0.0
 
     def arrived(self) -> None:
         """A request came in: work waits a moment, so a burst's acks go first."""
-        self._last_arrival = time.monotonic()
+        self._last_arrival = self._clock()
 
     async def _quiet(self) -> None:
         """Until no request has come for QUIET seconds (at most MAX_DEFER): the loop answers
         a burst's acknowledgements before it spends itself on their work."""
-        give_up = time.monotonic() + MAX_DEFER
-        while time.monotonic() - self._last_arrival < QUIET and time.monotonic() < give_up:
+        give_up = self._clock() + MAX_DEFER
+        while self._clock() - self._last_arrival < QUIET and self._clock() < give_up:
             await asyncio.sleep(QUIET)
 
     def spawn(self, work: Awaitable[None], on_error: ErrorHook) -> asyncio.Task[None]:
