@@ -1,6 +1,6 @@
 """DGA detector on DGA families it never saw, against a character-trigram baseline (by hand).
 
-    python benchmarks/dga.py [--data /work/shared/data/dga]    # about 3 minutes on 2 cores
+    python benchmarks/dga.py [--data /work/shared/data/dga]    # 1-3 minutes on 2 cores
 
 Leave-families-out: the 33 families, sorted, go to 6 folds by index (the three dictionary
 families land in different folds, so each fold still trains on another one); the benign labels
@@ -23,7 +23,7 @@ What bounds the 1% figure (measured 2026-12-05): the top 1% of the cleaned held-
 labels (about 200) is mostly junk the shape rule keeps, short random strings (`hftmmh`,
 `yydjc`) and random word triples (`bobsleddomesticglandular`), which outrank real names. So
 the threshold sits among generated-looking names, and short random families (m0yv, qsnatch,
-vawtrak, bazarbackdoor: 36-63% at 1%) lose to them, whatever the model. Tried and dropped:
+vawtrak, bazarbackdoor: 36-67% at 1%) lose to them, whatever the model. Tried and dropped:
 word-pair coherence from wordsegment's web bigrams (Apache 2.0). Any adjacent pair of a
 label's split is a known bigram for 17 of 1,000 suppobox labels, 4 of 999 nymaim2 and 935 of
 19,834 benign: too rare on both sides to separate word-pair families.

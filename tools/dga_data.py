@@ -15,7 +15,7 @@ from enrichment.dga._chars import CHAR_FEATURES, Matrix
 from enrichment.dga._text import clean_label, domain_label
 
 DATA = Path("/work/shared/data/dga")
-SYNTHETIC = 4000  # generic generated names added to the DGA side
+SYNTHETIC = 5000  # generic generated names added to the DGA side
 SEED = 0
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _VOWELS = "aeiou"
@@ -47,15 +47,18 @@ def _label(name: str) -> str | None:
 
 
 def synthetic(count: int = SYNTHETIC, seed: int = SEED) -> list[str]:
-    """Names from four generic generators, none of them a DGA family's algorithm: uniformly
-    random letters, letters and digits, hex digits, and consonant-vowel alternation. They teach
+    """Names from five generic generators, none of them a DGA family's algorithm: uniformly
+    random letters (long, and short: 5-9, where a random name is hardest to tell from a real
+    one), letters and digits, hex digits, and consonant-vowel alternation. They teach
     what "drawn at random" looks like beyond the 33 families' styles (a family left out of
     training is still random in one of these ways)."""
     rng = np.random.default_rng(seed)
     names: set[str] = set()
     while len(names) < count:
-        kind = len(names) % 4
-        if kind == 0:
+        kind = len(names) % 5
+        if kind == 4:
+            name = _draw(rng, _LETTERS, 5, 9)
+        elif kind == 0:
             name = _draw(rng, _LETTERS, 6, 20)
         elif kind == 1:
             name = _draw(rng, _LETTERS + "0123456789", 6, 20)

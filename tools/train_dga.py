@@ -7,14 +7,14 @@ Steps: take each name's registrable label (private suffixes count, so `x.ddns.ne
 fit a character 4-gram model on the benign labels and a bigram model on the DGA labels; count
 how often each lexicon word appears in benign labels' splits; compute every label's features,
 those of benign training labels from models fitted without them (5-fold), so benign and
-held-out names look alike to the classifier. The positive side is the DGA families plus 4,000
-names from generic random generators (letters, letters and digits, hex, consonant-vowel: see
-`dga_data.synthetic`), so that "random" is learnt beyond the families' own styles. The benign
-list is noisy (the data's README): each name is weighted by how many of the 19 daily snapshots
-held it, and suspects weigh 5%: names shaped like generated ones (`dga_data.looks_generated`),
-and names that a model trained without them calls DGA. Only parameters are written: n-gram
-log-probabilities, a public English word list with one count per word, feature scales,
-weights, thresholds. No training name is.
+held-out names look alike to the classifier. The positive side is the DGA families plus 5,000
+names from generic random generators (letters long and short, letters and digits, hex,
+consonant-vowel: see `dga_data.synthetic`), so that "random" is learnt beyond the families'
+own styles. The benign list is noisy (the data's README): each name is weighted by how many
+of the 19 daily snapshots held it, and suspects weigh 5%: names shaped like generated ones
+(`dga_data.looks_generated`), and names that a model trained without them calls DGA. Only
+parameters are written: n-gram log-probabilities, a public English word list with one count
+per word, feature scales, weights, thresholds. No training name is.
 """
 
 from __future__ import annotations
