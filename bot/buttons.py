@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.state import NAMESPACE, Store
-from enrichment.model import Indicator, Kind
+from enrichment.model import Indicator, Kind, Risk
 
 BUTTON_TTL = 7 * 24 * 3600.0
 MAX_KEY = 64
@@ -67,6 +67,7 @@ class Button:
     subject: Indicator | None
     target_indicator: Indicator | None
     place: Place
+    risk: Risk | None = None  # the breakdown button's: the score its card showed
 
     @property
     def channel(self) -> str:
@@ -79,7 +80,7 @@ class Button:
             "page": self.page,
             "subject": _pack(self.subject),
             "target_indicator": _pack(self.target_indicator),
-        }
+        } | ({"risk": self.risk.to_json()} if self.risk is not None else {})
 
     @classmethod
     def from_json(cls, record: Any, place: Place) -> Button:
@@ -91,6 +92,7 @@ class Button:
             subject=_unpack(record["subject"]),
             target_indicator=_unpack(record["target_indicator"]),
             place=place,
+            risk=Risk.from_json(record["risk"]) if "risk" in record else None,
         )
 
 
@@ -112,11 +114,10 @@ class CardKeys:
         self.card = secrets.token_urlsafe(9)
         self.made: list[Button] = []
 
-    def __call__(self, action: str, target: str, page: int) -> str:
+    def __call__(self, action: str, target: str, page: int, risk: Risk | None = None) -> str:
         subject = self._subject if self._subject is not None else self._table.get(target)
-        button = Button(
-            action_name(action), target, page, subject, self._table.get(target), self._place
-        )
+        known = self._table.get(target)
+        button = Button(action_name(action), target, page, subject, known, self._place, risk)
         self.made.append(button)
         return f"{self.card}.{len(self.made) - 1}"
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from enrichment.errors import ConfigError, InvalidInput, SourceError
 from enrichment.indicators import extract_indicators, parse_indicator
-from enrichment.model import Indicator
+from enrichment.model import Indicator, Risk
 from enrichment.stores import StoreError, StoreUnreachable
 
 USAGE_ERROR = 2
@@ -193,7 +193,7 @@ def _print(
         _write(plain)
 
 
-def _no_keys(action: str, target: str, page: int) -> str:
+def _no_keys(action: str, target: str, page: int, risk: Risk | None = None) -> str:
     return f"{action}:{page}"
 
 

@@ -106,6 +106,28 @@ class Risk:
             out["band"] = self.band
         return out
 
+    @classmethod
+    def from_json(cls, data: Any) -> Risk:
+        """The Risk `to_json` wrote (the band is derived, so not read); ValueError otherwise."""
+        if not isinstance(data, dict) or not isinstance(data.get("reasons"), list):
+            raise ValueError("not a risk")
+        score = data.get("score")
+        if score is not None and (type(score) is not int or not 0 <= score <= 100):
+            raise ValueError("not a risk score")
+        return cls(score, tuple(_reason(r) for r in data["reasons"]))
+
+
+def _reason(data: Any) -> Reason:
+    if not isinstance(data, dict):
+        raise ValueError("not a reason")
+    code, points, detail = data.get("code"), data.get("points"), data.get("detail")
+    source, fresh = data.get("source"), data.get("fresh")
+    if not (isinstance(code, str) and isinstance(detail, str) and type(points) is int):
+        raise ValueError("not a reason")
+    if not all(o is None or isinstance(o, str) for o in (source, fresh)):
+        raise ValueError("not a reason")
+    return Reason(code, points, detail, source, fresh)
+
 
 @dataclass(frozen=True, slots=True)
 class PivotOffer:

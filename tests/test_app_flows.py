@@ -14,6 +14,7 @@ from bot.console.fake_slack import Posted
 from bot.render.blockkit import validate
 from enrichment.index.model import Listing
 from enrichment.index.sqlite import SqliteIndex
+from enrichment.indicators import parse_indicator
 from enrichment.model import Indicator, Report
 from enrichment.service import Service
 from enrichment.settings import Settings
@@ -213,6 +214,37 @@ async def test_the_risk_breakdown_is_one_click_away_in_the_cards_thread(
         assert "_urlhaus, as of 2016-02-09_" in text
         assert "<!channel>" not in everything_posted(slack.fake)
         assert buttons(breakdown) == []
+
+
+async def test_the_breakdown_says_what_the_card_said_though_the_index_changed_since(
+    dns_server: DnsServer, tmp_path: Path
+) -> None:
+    """The breakdown button keeps the card's risk: the feed dropping the domain between the
+    card and the click changes what a new enrichment would say, not what the card said."""
+    index = SqliteIndex(tmp_path / "story.sqlite3")
+    listing = Listing("urlhaus", "qpdar.pw", "domain", "Locky", 1.455e9)
+    await index.replace_listings("urlhaus", [listing])
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        sources=("dns", "feeds"),
+        dns_servers=(dns_server.address,),
+        deadline=3.0,
+    )
+    async with Service(settings, index=index) as service, SlackHarness(service) as slack:
+        await slack.command("qpdar[.]pw")
+        await slack.settle()
+        (card,) = slack.bot_messages()
+        await index.replace_listings("urlhaus", [])
+        qpdar = parse_indicator("qpdar.pw")
+        assert qpdar is not None
+        fresh = await service.enrich(qpdar)
+        assert fresh.risk.score != 100  # what enriching anew would say now
+        await slack.click(card, button(card, "pivot:risk"))
+        await slack.settle()
+        (breakdown,) = slack.replies_to(card)
+    text = json.dumps(breakdown.blocks, ensure_ascii=False)
+    assert "Risk 100/100 · malicious" in text
+    assert "*+100 listed* · listed by URLhaus (Locky)" in text
 
 
 async def test_a_card_with_nothing_against_it_has_no_breakdown_button(slack: SlackHarness) -> None:

@@ -13,7 +13,7 @@ from bot.deps import Tasks
 from bot.settings import SLACK_API_URL, AutoMode, SlackSettings
 from bot.state import NAMESPACE, open_state
 from enrichment.errors import ConfigError
-from enrichment.model import Indicator, Kind
+from enrichment.model import Indicator, Kind, Reason, Risk
 from enrichment.stores import MemoryStore
 
 REPO = Path(__file__).resolve().parents[1]
@@ -86,6 +86,54 @@ async def test_button_context_round_trips_through_the_state_store(tmp_path: Path
     assert unknown is not None and unknown.target_indicator is None
     assert await store.load("nope") is None and await store.load("x" * 500) is None
     await state.aclose()
+
+
+RISK = Risk(
+    92,
+    (
+        Reason("proximity", 92, "shares IP 212.61.180[.]100", "index", "2026-12-01"),
+        Reason("age", 45, "registered 12 days ago"),
+    ),
+)
+
+
+async def test_the_breakdown_button_keeps_its_cards_risk(tmp_path: Path) -> None:
+    state = open_state(tmp_path)
+    store = ButtonStore(state)
+    keys = store.maker(PLACE, QPDAR)
+    risk_key, plain_key = keys("risk", "qpdar.pw", 1, RISK), keys("card", "qpdar.pw", 1)
+    await keys.save()
+    risk, plain = await store.load(risk_key), await store.load(plain_key)
+    assert risk is not None and risk.risk == RISK
+    assert plain is not None and plain.risk is None
+    await state.aclose()
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        None,
+        [],
+        {"score": 92},
+        {"score": "92", "reasons": []},
+        {"score": 101, "reasons": []},
+        {"score": True, "reasons": []},
+        {"score": 92, "reasons": ["listed"]},
+        {"score": 92, "reasons": [{"code": "age", "points": "45", "detail": "new"}]},
+        {"score": 92, "reasons": [{"code": "age", "points": 45}]},
+        {"score": 92, "reasons": [{"code": "age", "points": 45, "detail": "new", "fresh": 1}]},
+    ],
+)
+async def test_a_stored_risk_that_is_not_ours_makes_the_button_gone(junk: object) -> None:
+    state = MemoryStore()
+    button = {"action": "risk", "target": "qpdar.pw", "page": 1, "subject": None}
+    button |= {"target_indicator": None, "risk": junk}
+    await state.set(f"{NAMESPACE}card:junk", {"team": "T", "channel": "C", "buttons": [button]}, 60)
+    assert await ButtonStore(state).load("junk.0") is None
+    button["risk"] = RISK.to_json()
+    await state.set(f"{NAMESPACE}card:junk", {"team": "T", "channel": "C", "buttons": [button]}, 60)
+    loaded = await ButtonStore(state).load("junk.0")
+    assert loaded is not None and loaded.risk == RISK  # the same record, well formed, loads
 
 
 async def test_summary_buttons_take_their_subject_from_the_line() -> None:

@@ -94,7 +94,7 @@ class Keys:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, int]] = []
 
-    def __call__(self, action: str, target: str, page: int) -> str:
+    def __call__(self, action: str, target: str, page: int, risk: Risk | None = None) -> str:
         self.calls.append((action, target, page))
         return f"k{len(self.calls)}"
 

@@ -104,13 +104,16 @@ async def press(
 
 
 async def outcome(deps: Deps, button: Button, place: Place) -> Card | PivotPage:
-    """`card` opens an indicator's full card; `risk` breaks its score down (the report comes
-    from the cache, as the card had it); any other action is a pivot id, run on the button's
-    target from its card's subject (paging buttons are the same pivot with another page
-    number)."""
+    """`card` opens an indicator's full card; `risk` breaks down the score its card showed
+    (kept with the button: enriching again could score anew, the index having learnt since);
+    any other action is a pivot id, run on the button's target from its card's subject
+    (paging buttons are the same pivot with another page number)."""
     if button.action in CARDS:
         indicator = target_of(button)
-        report = await deps.service.enrich(indicator)
+        if button.action == "risk" and button.risk is not None:
+            report = Report(indicator, {}, {}, risk=button.risk)
+        else:  # a record from before buttons kept the risk
+            report = await deps.service.enrich(indicator)
         render = CARDS[button.action]
         return await deps.card(functools.partial(render, report), place, indicator)
     subject = button.subject or target_of(button)

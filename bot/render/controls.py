@@ -6,14 +6,22 @@ on click."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from bot.render.escape import Safe, defang_text, fit, label
 from bot.render.risk import BUTTON as RISK_BUTTON
-from enrichment.model import Indicator, PivotOffer, PivotPage, Report
+from enrichment.model import Indicator, PivotOffer, PivotPage, Report, Risk
 
-KeyMaker = Callable[[str, str, int], str]  # (action, target value, page) -> short opaque key
+
+class KeyMaker(Protocol):
+    """(action, target value, page) -> a short opaque key; `risk` is what the card showed,
+    kept with the breakdown button so the breakdown says what the card said."""
+
+    def __call__(self, action: str, target: str, page: int, risk: Risk | None = None) -> str: ...
+
+
 MAX_TEXT = 75  # Slack's limit on a button's text
 
 
@@ -114,5 +122,5 @@ def risk_button(report: Report, keys: KeyMaker) -> Button | None:
     """The risk line's "Risk breakdown" button, when there is a reason to break down."""
     if not report.risk.reasons:
         return None
-    value = Safe(keys("risk", report.indicator.value, 1))
+    value = Safe(keys("risk", report.indicator.value, 1, report.risk))
     return Button(Safe("pivot:risk"), label(RISK_BUTTON), value)
