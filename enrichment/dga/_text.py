@@ -20,6 +20,7 @@ MAX_LINE = 2048  # longer lines are no name (a URL may be long; a domain is at m
 _LABEL = re.compile(r"[a-z0-9-]{1,63}")
 _HOST = re.compile(r"(?:[a-z0-9-]{1,63}\.)+[a-z][a-z0-9-]{0,62}")
 _ASCII_ONLY = re.compile(r"[^a-z0-9-]")
+_SPACE = re.compile(r"\s")  # the characters str.isspace() calls space, found in C
 
 
 def clean_label(label: str) -> str | None:
@@ -67,7 +68,7 @@ def line_label(line: str) -> str | None:
     if not text or len(text) > MAX_LINE:
         return None
     text = refang(text).strip()
-    if any(char.isspace() for char in text):
+    if _SPACE.search(text):
         return None
     host = _host_of(text)
     if host is None:
