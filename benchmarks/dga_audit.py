@@ -2,11 +2,12 @@
 
 The benign list is noisy (its README), and the 1% cut-off of the cleaned view sits among
 random strings and random word triples that the shape rule keeps. `dga_audit.tsv` records a
-person's verdict on each of the 1,018 highest-scoring cleaned held-out benign labels of both
-benchmark views (measured 2026-12-06): `junk` (a random string that no reading as a brand,
-abbreviation, pinyin initials, number or phrase explains, or unrelated rare words glued
-together) or `kept` (anything else, and everything in doubt). Labels are stored as SHA-256
-digests, not names: the list's terms are unclear, and a digest is enough to look a label up.
+person's verdict on the 1,000 highest-scoring cleaned held-out benign labels of both
+benchmark views, for the model before and after it had trees (1,137 labels, 2026-12-06):
+`junk` (a random string that no reading as a brand, abbreviation, pinyin initials, number or
+phrase explains, or unrelated rare words glued together) or `kept` (anything else, and
+everything in doubt). Labels are stored as SHA-256 digests, not names: the list's terms are
+unclear, and a digest is enough to look a label up.
 
 The audited view drops the junk from the cleaned view. It is only defined while every label
 above its cut-off was audited; `Audited.covered` says whether that holds for a run.

@@ -107,7 +107,7 @@ CASES = [
          [Near("ip", QPDAR_IP, 0, 50)]),
     # dga, on the registrable label (also a URL's host)
     Case("dga-strong", report("kxjwqzpl.pw"), "dga", 80, [], "machine-generated"),
-    Case("dga-likely", report("mjhgtrew.pw"), "dga", 60),
+    Case("dga-likely", report("mjhgtre.pw"), "dga", 60),
     Case("dga-url-host", report("http://kxjwqzpl.pw/a.php", Kind.URL), "dga", 80),
     Case("dga-not-words", report("invoice-tracker.pw"), None, BASELINE),
     # age: under 30 days, stronger under 7

@@ -1,5 +1,6 @@
 """The DGA trainer's classifier heads: a weighted logistic regression (Newton) and a one-hidden-
-layer network (Adam, fixed seed), both in NumPy, on standardised features.
+layer network (Adam, fixed seed), both in NumPy, on standardised features, and boosted trees
+on the raw ones (`dga_trees`).
 
 Only `tools/train_dga.py` and `benchmarks/dga.py` read this.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from dga_trees import fit_trees
 
 from enrichment.dga._chars import Matrix
 from enrichment.dga._model import Heads
@@ -74,12 +76,14 @@ def _network_grads(params: list[Matrix], z: Matrix, y: Matrix, w: Matrix) -> lis
     return [z.T @ g_hidden + l2 * w1, g_hidden.sum(0), hidden.T @ g + l2 * w2, np.array([g.sum()])]
 
 
-def fit_heads(x: Matrix, y: Matrix, w: Matrix) -> Heads:
+def fit_heads(x: Matrix, y: Matrix, w: Matrix, *, trees: bool = True) -> Heads:
+    """All three heads; without `trees`, the two quick ones (to pick suspects while training)."""
     mean, scale = _standardise(x)
     z = (x - mean) / scale
     beta = fit_linear(z, y, w)
     w1, b1, w2, b2 = fit_network(z, y, w)
-    return Heads(mean, scale, w1, b1, w2, float(b2[0]), beta[:-1], float(beta[-1]))
+    boosted = fit_trees(x, y, w) if trees else None
+    return Heads(mean, scale, w1, b1, w2, float(b2[0]), beta[:-1], float(beta[-1]), boosted)
 
 
 def balanced(benign_w: Matrix, n_dga: int) -> Matrix:
@@ -87,7 +91,9 @@ def balanced(benign_w: Matrix, n_dga: int) -> Matrix:
     return np.concatenate([benign_w * n_dga / benign_w.sum(), np.ones(n_dga)])
 
 
-def out_of_fold(xb: Matrix, xd: Matrix, wb: Matrix, folds: int = 4) -> Matrix:
+def out_of_fold(
+    xb: Matrix, xd: Matrix, wb: Matrix, folds: int = 4, *, trees: bool = True
+) -> Matrix:
     """Each benign row scored by heads trained without its fold (and with every DGA row)."""
     part = np.arange(len(xb)) % folds
     scores = np.zeros(len(xb))
@@ -95,5 +101,6 @@ def out_of_fold(xb: Matrix, xd: Matrix, wb: Matrix, folds: int = 4) -> Matrix:
         keep = part != k
         x = np.vstack([xb[keep], xd])
         y = np.r_[np.zeros(keep.sum()), np.ones(len(xd))]
-        scores[~keep] = fit_heads(x, y, balanced(wb[keep], len(xd))).scores(xb[~keep])
+        heads = fit_heads(x, y, balanced(wb[keep], len(xd)), trees=trees)
+        scores[~keep] = heads.scores(xb[~keep])
     return scores

@@ -1,6 +1,6 @@
 """Train the DGA detector into `enrichment/dga/model.json`. Deterministic: same data, same file.
 
-    pip install wordninja==2.0.0   # training only: its ranked English word list
+    python -m pip install -e '.[train]'   # wordninja's word list, scikit-learn for the trees
     python tools/train_dga.py [--data /work/shared/data/dga] [--out enrichment/dga/model.json]
 
 Steps: take each name's registrable label (private suffixes count, so `x.ddns.net` gives `x`);
@@ -12,9 +12,11 @@ names from generic random generators (letters long and short, letters and digits
 consonant-vowel: see `dga_data.synthetic`), so that "random" is learnt beyond the families'
 own styles. The benign list is noisy (the data's README): each name is weighted by how many
 of the 19 daily snapshots held it, and suspects weigh 5%: names shaped like generated ones
-(`dga_data.looks_generated`), and names that a model trained without them calls DGA. Only
-parameters are written: n-gram log-probabilities, a public English word list with one count
-per word, feature scales, weights, thresholds. No training name is.
+(`dga_data.looks_generated`), and names that a model trained without them calls DGA. Then
+the three heads (`dga_heads`: regression, network, trees), and the thresholds from benign
+names each scored by heads trained without them. Only parameters are written: n-gram
+log-probabilities, a public English word list with one count per word, feature scales,
+weights, tree splits and leaf values, thresholds. No training name is.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dga_data import DATA, load_data, looks_generated, synthetic
 from dga_fit import Parts, crossfit_benign, fit_parts, lexicon_words, matrix
 from dga_heads import balanced, fit_heads, out_of_fold
+from dga_trees import to_json as trees_json
 
 from enrichment.dga._chars import Matrix
 from enrichment.dga._features import FEATURES
@@ -65,7 +68,7 @@ def fit(
     suspect = np.array([looks_generated(row) for row in xb], dtype=np.bool_)
     days = np.array([benign[b] for b in labels], dtype=np.float64)
     wb = (0.2 + 0.8 * days / 19) * np.where(suspect, SUSPECT_WEIGHT, 1.0)
-    wb = np.where(out_of_fold(xb, xd, wb) > 0.5, wb * SUSPECT_WEIGHT, wb)
+    wb = np.where(out_of_fold(xb, xd, wb, trees=False) > 0.5, wb * SUSPECT_WEIGHT, wb)
     x, y = np.vstack([xb, xd]), np.r_[np.zeros(len(xb)), np.ones(len(xd))]
     heads = fit_heads(x, y, balanced(wb, len(xd)))
     cuts: dict[str, float] = {}
@@ -84,6 +87,8 @@ def _rounded(values: Matrix) -> Any:
 
 def to_json(fitted: Fitted) -> dict[str, Any]:
     h = fitted.heads
+    if h.trees is None:
+        raise ValueError("a model to ship needs its trees")
     return {
         "format": FORMAT,
         "notice": "Lexicon: wordninja's English word list, (c) 2017 Derek Anderson, MIT licence.",
@@ -101,6 +106,7 @@ def to_json(fitted: Fitted) -> dict[str, Any]:
             "hidden_w": _rounded(h.hidden_w), "hidden_b": _rounded(h.hidden_b),
             "out_w": _rounded(h.out_w), "out_b": round(h.out_b, 6),
             "linear_w": _rounded(h.linear_w), "linear_b": round(h.linear_b, 6),
+            "trees": trees_json(h.trees),
         },
     }  # fmt: skip
 

@@ -4,18 +4,20 @@ The model (trained offline by `tools/train_dga.py`, parameters in `model.json`) 
 numbers per label: how a character 4-gram model of popular benign names likes it, its shape
 (length, digits, vowels, consonant runs, entropy, hex), and how it splits into English words,
 with each word's fit to benign names, which is what separates glued word pairs such as
-suppobox's from brand names. A logistic regression and a small neural network score those
-numbers; the score is the larger of the two. Besides the 33 DGA families, training shows it
-names from four generic random generators (letters, letters and digits, hex, consonant-vowel),
-so that a family it never saw, such as 8-digit hex, still reads as random; benign names shaped
-like generated ones are down-weighted, not trusted as benign.
+suppobox's from brand names. Three heads score those numbers: a logistic regression, a small
+neural network and 150 boosted trees of depth 4 (which cut short random names from benign
+ones more finely); the score is the largest of the three. Besides the 33 DGA families,
+training shows it names from five generic random generators (letters long and short, letters
+and digits, hex, consonant-vowel), so that a family it never saw, such as 8-digit hex, still
+reads as random; benign names shaped like generated ones are down-weighted, not trusted as
+benign.
 
 Why this and not a character-level deep model: a small CNN (embedding, 1-D convolutions of
 widths 2-5, max pooling, concatenated with these features) was tried and scored worse on
 families held out of training (it learns each family's style), and would have cost more time
-per name. Everything runs in NumPy without a BLAS call, word splits included (a vectorised
-dynamic programme over hashed windows), so it scores tens of thousands of names a second on
-one core and a label's score never depends on the batch it is scored in. `benchmarks/dga.py`
+per name. Everything runs in NumPy without a BLAS call, word splits and tree walks included
+(vectorised over the whole batch), so it scores tens of thousands of names a second on one
+core and a label's score never depends on the batch it is scored in. `benchmarks/dga.py`
 measures it on whole DGA families left out of training; dictionary-word families
 (suppobox, nymaim2) are still mostly missed.
 

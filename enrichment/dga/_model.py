@@ -1,8 +1,9 @@
 """The trained parameters: read from JSON, checked, turned into scores.
 
-Two heads read the same standardised features: a logistic regression, which carries the
-word-pair evidence from one dictionary family to another, and a one-hidden-layer network,
-which sharpens the character-level shapes. A label's score is the larger of the two.
+Three heads read the same features: a logistic regression, which carries the word-pair
+evidence from one dictionary family to another, a one-hidden-layer network, which sharpens
+the character-level shapes, and boosted trees, which cut the short random names (5-9
+letters) from the benign ones more finely. A label's score is the largest of the three.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ import numpy as np
 
 from enrichment.dga._chars import CharModel, Matrix
 from enrichment.dga._features import FEATURES, Tables, features
+from enrichment.dga._trees import Trees, check
 from enrichment.dga._words import Lexicon
 
-FORMAT = "pivot-dga/2"
+FORMAT = "pivot-dga/3"
 CHUNK = 2048  # labels per NumPy batch: bounded memory, still fast
 SINGLE_LETTER_WORDS = "ai"  # covered text in a split, never counted as words
 
@@ -31,7 +33,7 @@ class ModelError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Heads:
-    """Standardisation and the two classifier heads, as arrays."""
+    """Standardisation and the classifier heads, as arrays (no trees only while training)."""
 
     mean: Matrix
     scale: Matrix
@@ -41,6 +43,7 @@ class Heads:
     out_b: float
     linear_w: Matrix
     linear_b: float
+    trees: Trees | None
 
     def scores(self, rows: Matrix) -> Matrix:
         # element-wise products summed per row, not BLAS: a label scores the same in any batch
@@ -48,7 +51,10 @@ class Heads:
         hidden = np.tanh((z[:, :, None] * self.hidden_w).sum(axis=1) + self.hidden_b)
         network = (hidden * self.out_w).sum(axis=1) + self.out_b
         linear = (z * self.linear_w).sum(axis=1) + self.linear_b
-        return _sigmoid(np.maximum(network, linear))
+        best = np.maximum(network, linear)
+        if self.trees is not None:
+            best = np.maximum(best, self.trees.logits(rows))
+        return _sigmoid(best)
 
 
 def _sigmoid(x: Matrix) -> Matrix:
@@ -148,10 +154,23 @@ def _heads(raw: Any) -> Heads:
         out_b=_finite(raw["out_b"]),
         linear_w=_array(raw["linear_w"], (width,)),
         linear_b=_finite(raw["linear_b"]),
+        trees=_trees(raw["trees"]),
     )
     if not np.all(heads.scale > 0):
         raise ValueError("feature scales must be positive")
     return heads
+
+
+def _trees(raw: Any) -> Trees:
+    trees = Trees(
+        feature=np.asarray(raw["feature"], dtype=np.int64),
+        threshold=np.asarray(raw["threshold"], dtype=np.float64),
+        value=np.asarray(raw["value"], dtype=np.float64),
+        baseline=_finite(raw["baseline"]),
+    )
+    if trees.feature.ndim != 2 or trees.value.ndim != 2:
+        raise ValueError("tree arrays must be tables, one row per tree")
+    return check(trees, len(FEATURES))
 
 
 def _array(raw: Any, shape: tuple[int, ...]) -> Matrix:
