@@ -182,12 +182,13 @@ async def test_long_raw_whois_goes_up_whole_as_a_defanged_file_in_the_thread(
     assert slack.replies_to(card) == []  # the file is the answer; no card besides it
 
 
-async def test_the_risk_breakdown_is_one_click_away_in_the_cards_thread(
-    dns_server: DnsServer, tmp_path: Path
-) -> None:
+async def listed_qpdar(
+    dns_server: DnsServer, tmp_path: Path, note: str
+) -> tuple[SqliteIndex, Settings]:
+    """An index where URLhaus lists qpdar.pw (with `note`), and settings that read it."""
     index = SqliteIndex(tmp_path / "story.sqlite3")
     await index.replace_listings(
-        "urlhaus", [Listing("urlhaus", "qpdar.pw", "domain", "Locky <!channel>", 1.455e9)]
+        "urlhaus", [Listing("urlhaus", "qpdar.pw", "domain", note, 1.455e9)]
     )
     settings = Settings(
         data_dir=tmp_path / "data",
@@ -195,6 +196,13 @@ async def test_the_risk_breakdown_is_one_click_away_in_the_cards_thread(
         dns_servers=(dns_server.address,),
         deadline=3.0,
     )
+    return index, settings
+
+
+async def test_the_risk_breakdown_is_one_click_away_in_the_cards_thread(
+    dns_server: DnsServer, tmp_path: Path
+) -> None:
+    index, settings = await listed_qpdar(dns_server, tmp_path, "Locky <!channel>")
     async with Service(settings, index=index) as service, SlackHarness(service) as slack:
         await slack.command("qpdar[.]pw")
         await slack.settle()
@@ -221,15 +229,7 @@ async def test_the_breakdown_says_what_the_card_said_though_the_index_changed_si
 ) -> None:
     """The breakdown button keeps the card's risk: the feed dropping the domain between the
     card and the click changes what a new enrichment would say, not what the card said."""
-    index = SqliteIndex(tmp_path / "story.sqlite3")
-    listing = Listing("urlhaus", "qpdar.pw", "domain", "Locky", 1.455e9)
-    await index.replace_listings("urlhaus", [listing])
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        sources=("dns", "feeds"),
-        dns_servers=(dns_server.address,),
-        deadline=3.0,
-    )
+    index, settings = await listed_qpdar(dns_server, tmp_path, "Locky")
     async with Service(settings, index=index) as service, SlackHarness(service) as slack:
         await slack.command("qpdar[.]pw")
         await slack.settle()
