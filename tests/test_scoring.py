@@ -106,8 +106,8 @@ CASES = [
     Case("nothing-listed-near", report("invoice-tracker.pw"), None, BASELINE,
          [Near("ip", QPDAR_IP, 0, 50)]),
     # dga, on the registrable label (also a URL's host)
-    Case("dga-strong", report("kxjwqzpl.pw"), "dga", 80, [], "machine-generated"),
-    Case("dga-likely", report("mjhgtre.pw"), "dga", 60),
+    Case("dga-strong", report("kxjwqzpl.pw"), "dga", 80, [], "machine-generated (under 1 in 1,000"),
+    Case("dga-likely", report("mjhgtre.pw"), "dga", 60, [], "machine-generated (under 1 in 100 "),
     Case("dga-url-host", report("http://kxjwqzpl.pw/a.php", Kind.URL), "dga", 80),
     Case("dga-not-words", report("invoice-tracker.pw"), None, BASELINE),
     # age: under 30 days, stronger under 7
@@ -370,6 +370,14 @@ async def test_withheld_or_relayed_registrants_link_no_one(story_index: SqliteIn
     for facts in (relay, withheld):
         found = await evidence(report(NEIGHBOUR, **facts), story_index)
         assert [n.how for n in found] == []
+
+
+@pytest.mark.parametrize("name", ["kxjwqzpl.pw", "mjhgtre.pw"])
+def test_the_dga_reason_says_how_rare_the_name_is_not_a_decimal_score(name: str) -> None:
+    # a decimal would be defanged on the card ("0[.]998") and could round up to "1.000"
+    (reason,) = score(report(name), [], SETTINGS, TODAY).reasons
+    assert reason.code == "dga" and "popular names" in reason.detail
+    assert not any(ch.isdigit() and nxt == "." for ch, nxt in zip(reason.detail, reason.detail[1:]))
 
 
 async def test_no_index_scores_without_proximity(tmp_path: Path) -> None:

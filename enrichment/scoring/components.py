@@ -194,7 +194,10 @@ def dga(report: Report, today: date) -> Reason | None:
     if value is None or value < cuts["fpr_1pct"]:
         return None
     strong = value >= cuts["fpr_0.1pct"]
-    detail = f"the name looks machine-generated (DGA score {value:.3f})"
+    # what the score means, not the score: a decimal would read as "1[.]000" once defanged,
+    # and rounding 0.9996 up to 1.000 would promise a certainty the model does not have
+    rarity = "1,000" if strong else "100"
+    detail = f"the name looks machine-generated (under 1 in {rarity} popular names look as much)"
     points = DGA_POINTS["strong" if strong else "likely"]
     return Reason("dga", points, detail, source="dga", fresh=today.isoformat())
 
