@@ -46,7 +46,7 @@ def _random_trees(rng: np.random.Generator, count: int, depth: int, width: int) 
 def test_the_walk_agrees_with_a_plain_one_and_ignores_the_batch(depth: int) -> None:
     rng = np.random.default_rng(depth)
     trees = _random_trees(rng, count=40, depth=depth, width=5)
-    rows = rng.normal(size=(300, 5))
+    rows = rng.normal(size=(1100, 5))  # more than two blocks of the walk
     rows[:10, 0] = trees.threshold[0, 0]  # rows on a threshold go left
     batch = trees.logits(rows)
     assert batch.tolist() == pytest.approx([_plain(trees, list(row)) for row in rows], rel=1e-12)
