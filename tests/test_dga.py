@@ -111,6 +111,8 @@ def test_score_lines_keeps_one_number_per_line() -> None:
         "例え.jp",
         "a\x00b.com",
         "two words",
+        "hxxp://xkqzvbwtrplmh[.]com/a\tb",  # any whitespace inside, though a URL parser
+        "hxxp://xkqzvbwtrplmh[.]com/a\nb",  # would drop tabs and line breaks silently
         "💥💥💥",
         "...",
         "x" * 100_000,

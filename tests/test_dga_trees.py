@@ -129,6 +129,10 @@ def _threshold_missing(trees: Any) -> None:
     trees["threshold"][2][5] = None
 
 
+def _flat_features(trees: Any) -> None:
+    trees["feature"] = [i for row in trees["feature"] for i in row]
+
+
 def _no_trees(trees: Any) -> None:
     trees.clear()
 
@@ -141,6 +145,7 @@ def _no_trees(trees: Any) -> None:
         _not_complete,
         _threshold_text,
         _threshold_missing,
+        _flat_features,
         _no_trees,
     ],
 )

@@ -65,9 +65,9 @@ def _complete(nodes: Any) -> tuple[list[int], list[float], list[float]]:
     def place(index: int, at: int, level: int) -> None:
         node = nodes[index]
         if level == DEPTH or node["is_leaf"]:
-            first = at * 2 ** (DEPTH - level) + 2 ** (DEPTH - level) - 1 - (2**DEPTH - 1)
-            for leaf in range(first, first + 2 ** (DEPTH - level)):
-                value[leaf] = float(node["value"])
+            span = 2 ** (DEPTH - level)  # the leaves below heap node `at`, left to right
+            first = (at + 1) * span - 2**DEPTH
+            value[first : first + span] = [float(node["value"])] * span
             return
         feature[at] = int(node["feature_idx"])
         threshold[at] = float(node["num_threshold"])

@@ -168,8 +168,6 @@ def _trees(raw: Any) -> Trees:
         value=np.asarray(raw["value"], dtype=np.float64),
         baseline=_finite(raw["baseline"]),
     )
-    if trees.feature.ndim != 2 or trees.value.ndim != 2:
-        raise ValueError("tree arrays must be tables, one row per tree")
     return check(trees, len(FEATURES))
 
 

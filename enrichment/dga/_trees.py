@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
-Matrix = npt.NDArray[np.float64]
-Codes = npt.NDArray[np.int64]
+from enrichment.dga._chars import Matrix
+from enrichment.dga._words import Codes
+
 BLOCK = 512  # rows per walk
 
 
@@ -67,6 +67,8 @@ def check(trees: Trees, features: int) -> Trees:
 
 
 def _check_shapes(trees: Trees) -> None:
+    if trees.feature.ndim != 2 or trees.threshold.ndim != 2 or trees.value.ndim != 2:
+        raise ValueError("tree arrays must be tables, one row per tree")
     internal, leaves = trees.feature.shape[1], trees.value.shape[1]
     if leaves < 2 or leaves & (leaves - 1) or internal != leaves - 1:
         raise ValueError("trees must be complete: 2**depth leaves, 2**depth - 1 nodes")
