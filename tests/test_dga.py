@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import tracemalloc
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -22,6 +19,7 @@ from enrichment.dga import (
     score_lines,
     thresholds,
 )
+from tests.trainer import trainer_module
 
 RANDOM = ["xkqzvbwtrplmh", "qjxwzvkdtfpyr", "zzkxqbwvmrtn", "vbqxjkzwtlfg", "hgqwxzkvbtrs"]
 HEXISH = ["a8f3c9e1d2b4f607", "9c4e1b7a3f5d2e8c0b1a", "e3b0c44298fc1c14"]
@@ -177,21 +175,10 @@ def test_a_missing_model_file_fails_clearly(tmp_path: Path) -> None:
         load_model(tmp_path / "absent.json")
 
 
-def _trainer_data() -> Any:
-    """tools/dga_data.py (not a package: the trainer runs it as a script's neighbour)."""
-    path = Path(__file__).resolve().parents[1] / "tools/dga_data.py"
-    spec = importlib.util.spec_from_file_location("dga_data", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["dga_data"] = module  # its dataclasses look themselves up there
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_generic_training_names_are_deterministic_and_cover_each_kind() -> None:
     """The trainer's generic positives: the same for the same seed, and every generator
     contributes, short random letters (5-9) among them, where held-out families are weakest."""
-    data = _trainer_data()
+    data = trainer_module("dga_data")
     names = data.synthetic(1000, seed=3)
     assert names == data.synthetic(1000, seed=3) and len(set(names)) == 1000
     short = [n for n in names if n.isalpha() and 5 <= len(n) <= 9]

@@ -3,9 +3,7 @@ fitted trees, and model files whose trees are broken."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ from enrichment.dga import MODEL_PATH, ModelError, load_model, thresholds
 from enrichment.dga._features import FEATURES, features
 from enrichment.dga._model import _trees
 from enrichment.dga._trees import Trees
+from tests.trainer import trainer_module
 
 
 def _plain(trees: Trees, row: list[float]) -> float:
@@ -54,13 +53,7 @@ def test_the_walk_agrees_with_a_plain_one_and_ignores_the_batch(depth: int) -> N
 
 
 def _exporter() -> Any:
-    path = Path(__file__).resolve().parents[1] / "tools/dga_trees.py"
-    spec = importlib.util.spec_from_file_location("dga_trees", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["dga_trees"] = module
-    spec.loader.exec_module(module)
-    return module
+    return trainer_module("dga_trees")
 
 
 NODE = np.dtype(
