@@ -36,6 +36,14 @@ than the regression and network (0.922 against 0.897 at 1%, cleaned) but almost 
 (0.023 against 0.232); the largest of the three keeps both: 0.836 -> 0.849 overall, and at
 0.1% 0.734 -> 0.766 (cleaned, families never seen).
 
+Why word runs (`dga_data.word_runs`: 2,000 runs of 4-6 of the 800 commonest lexicon words,
+each weighing 0.15, as generic positives): rovnix left out went 0.607 -> 0.667 at 1%, all three
+dictionary families left out together 0.002 -> 0.136, overall 0.849 -> 0.852 (cleaned) and
+0.873 -> 0.875 (audited); another seed for the runs gave 0.853 and 0.875. The cost is at 0.1%
+on the cleaned view, 0.766 -> 0.751, where glued rare words of the benign list rise with them;
+on the audited view, without those, 0.1% went 0.783 -> 0.788. At full weight the runs cost the
+short random families 0.005 at 1% and won nothing overall; 800 words did better than 3,000.
+
 Tried and dropped:
 - Word-pair coherence from wordsegment's web bigrams (Apache 2.0): any adjacent pair of a
   label's split is a known bigram for 17 of 1,000 suppobox labels, 4 of 999 nymaim2 and 935
@@ -49,6 +57,10 @@ Tried and dropped:
   the model learnt to lean on word lists that a new family does not share.
 - A character 4-gram model of 60,000 English words (wordninja's list) as two more features,
   beside the benign-names model: no change (0.849 at 1%, cleaned; m0yv, vawtrak, pitou alike).
+- Word classes of a split's adjacent words, as a pair's pointwise mutual information over
+  benign names' splits (Brown clusters at 3-10 bits, or WordNet parts of speech, from spaCy's
+  lookup tables): no signal, AUC 0.41-0.52 for suppobox and nymaim2 against benign labels
+  that words cover end to end. Benign compounds pair word classes as freely as random pairs.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ import json
 import tracemalloc
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -188,3 +189,50 @@ def test_generic_training_names_are_deterministic_and_cover_each_kind() -> None:
         any(c.isdigit() for c in n) and any(c in "ghijklmnopqrstuvwxyz" for c in n) for n in names
     )
     assert any(len(n) >= 16 and all(c in "0123456789abcdef" for c in n) for n in names)
+
+
+def _tokens(count: int) -> list[str]:
+    """Distinct three-letter words, so that a glued run splits back unambiguously."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return [a + b + c for a in letters for b in letters for c in letters][:count]
+
+
+def test_word_runs_glue_four_to_six_of_the_most_frequent_words() -> None:
+    data = trainer_module("dga_data")
+    words = _tokens(data.RUN_WORDS + 500)
+    runs = data.word_runs(words, 600, seed=3)
+    assert runs == data.word_runs(words, 600, seed=3) and len(set(runs)) == 600
+    pieces = [[run[i : i + 3] for i in range(0, len(run), 3)] for run in runs]
+    assert {len(p) for p in pieces} == {4, 5, 6}
+    index = {w: i for i, w in enumerate(words)}
+    assert max(index[w] for p in pieces for w in p) < data.RUN_WORDS  # frequent words only
+    assert data.word_runs(words, 600, seed=4) != runs
+
+
+def test_word_runs_stay_labels() -> None:
+    data = trainer_module("dga_data")
+    long_words = ["".join(chr(97 + (i + k) % 26) for k in range(20)) for i in range(26)]
+    runs = data.word_runs(long_words, 50, seed=0)
+    assert max(map(len, runs)) == 63 and all(r.isalpha() and r.islower() for r in runs)
+
+
+def test_positives_weigh_the_word_runs_lightly_and_nothing_else() -> None:
+    data = trainer_module("dga_data")
+    words = _tokens(data.RUN_WORDS)
+    labels, weights = data.positives(["qpdarx", "kxjwqzpl"], words)
+    runs = set(data.word_runs(words))
+    assert labels[:2] == ["qpdarx", "kxjwqzpl"] and len(labels) == len(weights)
+    assert len(labels) == 2 + data.SYNTHETIC + data.RUNS
+    for label, weight in zip(labels, weights.tolist(), strict=True):
+        assert weight == (data.RUN_WEIGHT if label in runs else 1.0), label
+    assert 0 < data.RUN_WEIGHT < 1
+
+
+def test_both_sides_weigh_the_same_and_each_positive_keeps_its_weight() -> None:
+    heads = trainer_module("dga_heads")
+    benign = np.array([1.0, 0.2, 0.05, 3.0])
+    dga = np.array([1.0, 1.0, 0.15, 0.15, 0.15])
+    weights = heads.balanced(benign, dga)
+    assert weights[4:].tolist() == dga.tolist()
+    assert weights[:4].sum() == pytest.approx(dga.sum())
+    assert weights[:4].tolist() == pytest.approx((benign * dga.sum() / benign.sum()).tolist())

@@ -86,13 +86,13 @@ def fit_heads(x: Matrix, y: Matrix, w: Matrix, *, trees: bool = True) -> Heads:
     return Heads(mean, scale, w1, b1, w2, float(b2[0]), beta[:-1], float(beta[-1]), boosted)
 
 
-def balanced(benign_w: Matrix, n_dga: int) -> Matrix:
+def balanced(benign_w: Matrix, dga_w: Matrix) -> Matrix:
     """Both sides weigh the same in total."""
-    return np.concatenate([benign_w * n_dga / benign_w.sum(), np.ones(n_dga)])
+    return np.concatenate([benign_w * dga_w.sum() / benign_w.sum(), dga_w])
 
 
 def out_of_fold(
-    xb: Matrix, xd: Matrix, wb: Matrix, folds: int = 4, *, trees: bool = True
+    xb: Matrix, xd: Matrix, wb: Matrix, wd: Matrix, folds: int = 4, *, trees: bool = True
 ) -> Matrix:
     """Each benign row scored by heads trained without its fold (and with every DGA row)."""
     part = np.arange(len(xb)) % folds
@@ -101,6 +101,6 @@ def out_of_fold(
         keep = part != k
         x = np.vstack([xb[keep], xd])
         y = np.r_[np.zeros(keep.sum()), np.ones(len(xd))]
-        heads = fit_heads(x, y, balanced(wb[keep], len(xd)), trees=trees)
+        heads = fit_heads(x, y, balanced(wb[keep], wd), trees=trees)
         scores[~keep] = heads.scores(xb[~keep])
     return scores

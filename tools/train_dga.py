@@ -9,9 +9,10 @@ how often each lexicon word appears in benign labels' splits; compute every labe
 those of benign training labels from models fitted without them (5-fold), so benign and
 held-out names look alike to the classifier. The positive side is the DGA families plus 5,000
 names from generic random generators (letters long and short, letters and digits, hex,
-consonant-vowel: see `dga_data.synthetic`), so that "random" is learnt beyond the families'
-own styles. The benign list is noisy (the data's README): each name is weighted by how many
-of the 19 daily snapshots held it, and suspects weigh 5%: names shaped like generated ones
+consonant-vowel: see `dga_data.synthetic`) and 2,000 lighter runs of 4-6 common words
+(`dga_data.word_runs`), so that "random" is learnt beyond the families' own styles. The
+benign list is noisy (the data's README): each name is weighted by how many of the 19 daily
+snapshots held it, and suspects weigh 5%: names shaped like generated ones
 (`dga_data.looks_generated`), and names that a model trained without them calls DGA. Then
 the three heads (`dga_heads`: regression, network, trees), and the thresholds from benign
 names each scored by heads trained without them. Only parameters are written: n-gram
@@ -34,7 +35,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dga_data import DATA, load_data, looks_generated, synthetic
+from dga_data import DATA, load_data, looks_generated, positives
 from dga_fit import Parts, crossfit_benign, fit_parts, lexicon_words, matrix
 from dga_heads import balanced, fit_heads, out_of_fold
 from dga_trees import to_json as trees_json
@@ -64,16 +65,17 @@ def fit(
     xb = crossfit_benign(labels, dga, words)
     parts = fit_parts(labels, dga, words)
     tables = parts.tables()
-    xd = np.vstack([matrix(dga, tables), matrix(synthetic(), tables)])
+    positive, wd = positives(dga, words)
+    xd = matrix(positive, tables)
     suspect = np.array([looks_generated(row) for row in xb], dtype=np.bool_)
     days = np.array([benign[b] for b in labels], dtype=np.float64)
     wb = (0.2 + 0.8 * days / 19) * np.where(suspect, SUSPECT_WEIGHT, 1.0)
-    wb = np.where(out_of_fold(xb, xd, wb, trees=False) > 0.5, wb * SUSPECT_WEIGHT, wb)
+    wb = np.where(out_of_fold(xb, xd, wb, wd, trees=False) > 0.5, wb * SUSPECT_WEIGHT, wb)
     x, y = np.vstack([xb, xd]), np.r_[np.zeros(len(xb)), np.ones(len(xd))]
-    heads = fit_heads(x, y, balanced(wb, len(xd)))
+    heads = fit_heads(x, y, balanced(wb, wd))
     cuts: dict[str, float] = {}
     if thresholds:
-        clean = out_of_fold(xb, xd, wb)[~suspect]
+        clean = out_of_fold(xb, xd, wb, wd)[~suspect]
         cuts = {
             "fpr_1pct": float(np.quantile(clean, 0.99)),
             "fpr_0.1pct": float(np.quantile(clean, 0.999)),
