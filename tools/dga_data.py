@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from enrichment.dga._chars import CHAR_FEATURES, Matrix
-from enrichment.dga._text import clean_label, domain_label
+from enrichment.dga._text import MAX_LABEL, clean_label, domain_label
 
 DATA = Path("/work/shared/data/dga")
 SYNTHETIC = 5000  # generic generated names added to the DGA side
@@ -87,7 +87,7 @@ def word_runs(words: Sequence[str], count: int = RUNS, seed: int = SEED) -> list
     runs: set[str] = set()
     while len(runs) < count:
         picks = rng.integers(0, len(pool), size=int(rng.integers(4, 7)))
-        runs.add("".join(pool[i] for i in picks.tolist())[:63])
+        runs.add("".join(pool[i] for i in picks.tolist())[:MAX_LABEL])
     return sorted(runs)
 
 

@@ -8,9 +8,9 @@ suppobox's from brand names. Three heads score those numbers: a logistic regress
 neural network and 150 boosted trees of depth 4 (which cut short random names from benign
 ones more finely); the score is the largest of the three. Besides the 33 DGA families,
 training shows it names from five generic random generators (letters long and short, letters
-and digits, hex, consonant-vowel), so that a family it never saw, such as 8-digit hex, still
-reads as random; benign names shaped like generated ones are down-weighted, not trusted as
-benign.
+and digits, hex, consonant-vowel) and, more lightly, runs of 4-6 common words, so that a family
+it never saw, such as 8-digit hex, still reads as random; benign names shaped like generated
+ones are down-weighted, not trusted as benign.
 
 Why this and not a character-level deep model: a small CNN (embedding, 1-D convolutions of
 widths 2-5, max pooling, concatenated with these features) was tried and scored worse on
